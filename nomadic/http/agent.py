@@ -1,0 +1,73 @@
+"""What the HTTP API needs from the agent it serves: the server role and the client role.
+
+``ServerAPI`` is implemented by ``nomadic.server.Server``; ``ClientAPI`` by
+``nomadic.client.Client``. An agent may have either or both; handlers answer 501-style
+errors ("this agent is not a server/client") when a role is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from nomadic.state.interfaces import StateSnapshot
+from nomadic.structs import Job
+from nomadic.structs.requests import (
+    AllocStopResponse,
+    JobDeregisterResponse,
+    JobRegisterResponse,
+    ServerMember,
+)
+
+
+class ServerAPI(Protocol):
+    region: str
+    datacenter: str
+
+    def snapshot(self) -> StateSnapshot: ...
+
+    async def wait_for_index(self, min_index: int, timeout: float) -> int:
+        """Blocking-query support: return once the state index exceeds ``min_index`` or after
+        ``timeout`` seconds, with the current index."""
+        ...
+
+    async def job_register(
+        self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
+    ) -> JobRegisterResponse:
+        """Canonicalize, validate (raises ValidationError), store the job, create an eval."""
+        ...
+
+    async def job_deregister(
+        self, namespace: str, job_id: str, *, purge: bool = False
+    ) -> JobDeregisterResponse:
+        """Stop (or purge) a job; raises NotFoundError for an unknown job."""
+        ...
+
+    async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
+        """Stop one allocation and create an eval so it is replaced."""
+        ...
+
+    def leader_addr(self) -> str:
+        """RPC address of the current leader, "" when there is none."""
+        ...
+
+    def peers(self) -> list[str]: ...
+
+    def members(self) -> list[ServerMember]: ...
+
+
+class ClientAPI(Protocol):
+    node_id: str
+
+    def alloc_dir(self, alloc_id: str) -> Path:
+        """Root of the allocation's directory on this client; raises NotFoundError."""
+        ...
+
+    async def alloc_stats(self, alloc_id: str) -> dict[str, Any]:
+        """Nomad's AllocResourceUsage JSON (ResourceUsage, Tasks{name: TaskResourceUsage},
+        Timestamp); raises NotFoundError."""
+        ...
+
+    def host_stats(self) -> dict[str, Any]:
+        """Nomad's HostStats JSON for /v1/client/stats."""
+        ...

@@ -1,0 +1,144 @@
+"""Nomad's server-side defaults (``Canonicalize``) and job validation.
+
+Defaults follow ``../shared/reference/nomad.md`` §1.9: restart 2/30m/15s for service and system,
+3/24h/15s for batch and sysbatch; reschedule unlimited exponential 30s..1h for service, one
+attempt per 24h with a 5s constant delay for batch, none for system jobs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from .consts import (
+    HOUR,
+    JOB_TYPE_BATCH,
+    JOB_TYPE_SERVICE,
+    JOB_TYPE_SYSBATCH,
+    JOB_TYPE_SYSTEM,
+    JOB_TYPES,
+    MINUTE,
+    SECOND,
+)
+from .job import Job, ReschedulePolicy, RestartPolicy, Task, TaskGroup
+
+DEFAULT_KILL_TIMEOUT = 5 * SECOND
+MAX_COUNT_PER_GROUP = 50_000
+_VALID_ID = re.compile(r"^[^\s\x00/]+$")
+
+
+def default_restart_policy(job_type: str) -> RestartPolicy:
+    if job_type in (JOB_TYPE_BATCH, JOB_TYPE_SYSBATCH):
+        return RestartPolicy(attempts=3, interval=24 * HOUR, delay=15 * SECOND, mode="fail")
+    return RestartPolicy(attempts=2, interval=30 * MINUTE, delay=15 * SECOND, mode="fail")
+
+
+def default_reschedule_policy(job_type: str) -> ReschedulePolicy | None:
+    if job_type == JOB_TYPE_SERVICE:
+        return ReschedulePolicy(
+            delay=30 * SECOND, delay_function="exponential", max_delay=HOUR, unlimited=True
+        )
+    if job_type == JOB_TYPE_BATCH:
+        return ReschedulePolicy(
+            attempts=1, interval=24 * HOUR, delay=5 * SECOND, delay_function="constant"
+        )
+    return None
+
+
+def canonicalize(job: Job) -> Job:
+    """Return a copy of ``job`` with every default Nomad's server would fill."""
+    job = copy.deepcopy(job)
+    if not job.name:
+        job.name = job.id
+    if not job.datacenters:
+        job.datacenters = ["*"]
+    for tg in job.task_groups:
+        _canonicalize_group(job, tg)
+    return job
+
+
+def _canonicalize_group(job: Job, tg: TaskGroup) -> None:
+    if tg.restart_policy is None:
+        tg.restart_policy = default_restart_policy(job.type)
+    if tg.reschedule_policy is None:
+        tg.reschedule_policy = job.reschedule or default_reschedule_policy(job.type)
+    if tg.update is None and job.update is not None and job.type == JOB_TYPE_SERVICE:
+        tg.update = copy.deepcopy(job.update)
+    for task in tg.tasks:
+        _canonicalize_task(tg, task)
+
+
+def _canonicalize_task(tg: TaskGroup, task: Task) -> None:
+    if task.restart_policy is None:
+        task.restart_policy = copy.deepcopy(tg.restart_policy)
+    if task.kill_timeout <= 0:
+        task.kill_timeout = DEFAULT_KILL_TIMEOUT
+
+
+def validate(job: Job) -> list[str]:
+    """Every problem with ``job``, each naming where it is; empty when the job is valid."""
+    errors: list[str] = []
+    if not job.id:
+        errors.append("job: missing job ID")
+    elif not _VALID_ID.match(job.id):
+        errors.append(f"job {job.id!r}: ID must not contain spaces, slashes or NUL")
+    if job.type not in JOB_TYPES:
+        errors.append(f"job {job.id!r}: invalid type {job.type!r}; use one of {', '.join(JOB_TYPES)}")
+    if not 1 <= job.priority <= 100:
+        errors.append(f"job {job.id!r}: priority {job.priority} must be between 1 and 100")
+    if not job.task_groups:
+        errors.append(f"job {job.id!r}: missing a task group (add a group block)")
+    seen: set[str] = set()
+    for i, tg in enumerate(job.task_groups):
+        where = f"group {tg.name!r}" if tg.name else f"group {i + 1}"
+        if not tg.name:
+            errors.append(f"{where}: missing a name")
+        elif tg.name in seen:
+            errors.append(f"{where}: duplicate group name")
+        seen.add(tg.name)
+        errors += _validate_group(job, tg, where)
+    return errors
+
+
+def _validate_group(job: Job, tg: TaskGroup, where: str) -> list[str]:
+    errors: list[str] = []
+    if tg.count < 0:
+        errors.append(f"{where}: count {tg.count} must not be negative")
+    if tg.count > MAX_COUNT_PER_GROUP:
+        errors.append(f"{where}: count {tg.count} exceeds the maximum {MAX_COUNT_PER_GROUP}")
+    if job.type in (JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH) and tg.count > 1:
+        errors.append(f"{where}: {job.type} jobs run one per node; count must be 0 or 1")
+    if not tg.tasks:
+        errors.append(f"{where}: missing a task (add a task block)")
+    rp = tg.restart_policy
+    if rp is not None:
+        if rp.mode not in ("fail", "delay"):
+            errors.append(f"{where}: restart mode {rp.mode!r} must be \"fail\" or \"delay\"")
+        if rp.attempts > 0 and rp.interval and rp.attempts * rp.delay > rp.interval:
+            errors.append(
+                f"{where}: restart attempts × delay must not exceed interval "
+                f"({rp.attempts} × {rp.delay / SECOND:g}s > {rp.interval / SECOND:g}s)"
+            )
+    labels: set[str] = set()
+    for net in tg.networks:
+        for port in net.reserved_ports + net.dynamic_ports:
+            if port.label in labels:
+                errors.append(f"{where}: duplicate port label {port.label!r}")
+            labels.add(port.label)
+            if port.value and not 0 < port.value < 65536:
+                errors.append(f"{where}: port {port.label!r} value {port.value} out of range")
+    names: set[str] = set()
+    for task in tg.tasks:
+        twhere = f"task {task.name!r} in {where}"
+        if not task.name:
+            errors.append(f"{where}: task missing a name")
+        elif task.name in names:
+            errors.append(f"{twhere}: duplicate task name")
+        names.add(task.name)
+        if not task.driver:
+            errors.append(f"{twhere}: missing a driver")
+        if task.resources.cpu < 1 and task.resources.cores == 0:
+            errors.append(f"{twhere}: resources cpu must be at least 1 MHz")
+        if task.resources.memory_mb < 10:
+            errors.append(f"{twhere}: resources memory must be at least 10 MB")
+    return errors
