@@ -1,15 +1,15 @@
 """The one exception tree of nomadic. Translate only at the edges (HTTP status, CLI exit code).
 
-    NomadicError
-    ├── UserError                 bad input from a user: says what, where, how to fix
-    │   ├── JobSpecError          HCL/JSON job file problems (file:line:col)
-    │   ├── ValidationError       a job or request that fails validation (HTTP 400)
-    │   └── NotFoundError         unknown job/alloc/eval/node ID (HTTP 404)
-    ├── NoLeaderError             no cluster leader: writes refused (HTTP 500 "No cluster leader")
-    ├── RaftError                 a write could not be committed (timeout, lost outcome)
-    ├── DriverError               a task driver failed to start/stop/inspect a task
-    │   └── DriverNotFoundError   no such driver on this client
-    └── ConfigError               agent configuration problems
+NomadicError
+├── UserError                 bad input from a user: says what, where, how to fix
+│   ├── JobSpecError          HCL/JSON job file problems (file:line:col)
+│   ├── ValidationError       a job or request that fails validation (HTTP 400)
+│   └── NotFoundError         unknown job/alloc/eval/node ID (HTTP 404)
+├── NoLeaderError             no cluster leader: writes refused (HTTP 500 "No cluster leader")
+├── RaftError                 a write could not be committed (timeout, lost outcome)
+├── DriverError               a task driver failed to start/stop/inspect a task
+│   └── DriverNotFoundError   no such driver on this client
+└── ConfigError               agent configuration problems
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """What the HTTP API needs from the agent it serves: the server role and the client role.
 
 ``ServerAPI`` is implemented by ``nomadic.server.Server``; ``ClientAPI`` by
-``nomadic.client.Client``. An agent may have either or both; handlers answer 501-style
-errors ("this agent is not a server/client") when a role is missing.
+``nomadic.client.Client``. An agent may have either or both; handlers answer 501
+("this agent is not running a server/client") when a role is missing. The
+``/v1/agent/*`` endpoints live in :mod:`nomadic.http.agent_endpoint`.
 """
 
 from __future__ import annotations

@@ -25,9 +25,11 @@ class StateSnapshot(Protocol):
     def jobs(self, namespace: str | None = None, prefix: str = "") -> list[Job]:
         """Jobs sorted by ID; ``namespace=None`` means every namespace."""
         ...
+
     def job_versions(self, namespace: str, job_id: str) -> list[Job]:
         """Stored versions of a job, newest first (at most 6 kept)."""
         ...
+
     def job_summary(self, namespace: str, job_id: str) -> JobSummary | None: ...
 
     # evaluations

@@ -9,9 +9,9 @@ from .alloc import (
     AllocatedResources,
     AllocatedSharedResources,
     AllocatedTaskResources,
+    Allocation,
     AllocListStub,
     AllocMetric,
-    Allocation,
     AllocUpdate,
     DesiredTransition,
     NodeScoreMeta,
@@ -21,7 +21,15 @@ from .alloc import (
     TaskState,
 )
 from .canonicalize import canonicalize, validate
-from .codec import DecodeError, from_builtins, from_json, from_msgpack, to_builtins, to_json, to_msgpack
+from .codec import (
+    DecodeError,
+    from_builtins,
+    from_json,
+    from_msgpack,
+    to_builtins,
+    to_json,
+    to_msgpack,
+)
 from .evaluation import Evaluation
 from .job import (
     Affinity,
@@ -68,6 +76,7 @@ from .node import (
 from .plan import EvalUpdate, Plan, PlanResult
 
 __all__ = [
+    "Affinity",
     "AllocListStub",
     "AllocMetric",
     "AllocUpdate",
@@ -78,7 +87,6 @@ __all__ = [
     "AllocatedSharedResources",
     "AllocatedTaskResources",
     "Allocation",
-    "Affinity",
     "Constraint",
     "DecodeError",
     "DesiredTransition",

@@ -83,7 +83,9 @@ def validate(job: Job) -> list[str]:
     elif not _VALID_ID.match(job.id):
         errors.append(f"job {job.id!r}: ID must not contain spaces, slashes or NUL")
     if job.type not in JOB_TYPES:
-        errors.append(f"job {job.id!r}: invalid type {job.type!r}; use one of {', '.join(JOB_TYPES)}")
+        errors.append(
+            f"job {job.id!r}: invalid type {job.type!r}; use one of {', '.join(JOB_TYPES)}"
+        )
     if not 1 <= job.priority <= 100:
         errors.append(f"job {job.id!r}: priority {job.priority} must be between 1 and 100")
     if not job.task_groups:
@@ -113,11 +115,11 @@ def _validate_group(job: Job, tg: TaskGroup, where: str) -> list[str]:
     rp = tg.restart_policy
     if rp is not None:
         if rp.mode not in ("fail", "delay"):
-            errors.append(f"{where}: restart mode {rp.mode!r} must be \"fail\" or \"delay\"")
+            errors.append(f'{where}: restart mode {rp.mode!r} must be "fail" or "delay"')
         if rp.attempts > 0 and rp.interval and rp.attempts * rp.delay > rp.interval:
             errors.append(
-                f"{where}: restart attempts × delay must not exceed interval "
-                f"({rp.attempts} × {rp.delay / SECOND:g}s > {rp.interval / SECOND:g}s)"
+                f"{where}: restart attempts x delay must not exceed interval "
+                f"({rp.attempts} x {rp.delay / SECOND:g}s > {rp.interval / SECOND:g}s)"
             )
     labels: set[str] = set()
     for net in tg.networks:

@@ -158,6 +158,13 @@ class ServiceCheck(Base):
     port_label: str = ""
     interval: int = 0
     timeout: int = 0
+    method: str = ""
+    header: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    protocol: str = ""
+    tls_skip_verify: bool = False
+    initial_status: str = ""
+    command: str = ""
+    args: list[str] = msgspec.field(default_factory=list)
 
 
 class Service(Base):
@@ -167,6 +174,11 @@ class Service(Base):
     provider: str = ""
     address_mode: str = "auto"
     checks: list[ServiceCheck] = msgspec.field(default_factory=list)
+    canary_tags: list[str] = msgspec.field(default_factory=list)
+    enable_tag_override: bool = False
+    address: str = ""
+    task_name: str = ""
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Task(Base):

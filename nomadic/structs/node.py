@@ -19,9 +19,7 @@ from .job import NetworkResource
 class NodeCpuResources(Base):
     cpu_shares: int = msgspec.field(default=0, name="CpuShares")
     total_cpu_cores: int = msgspec.field(default=0, name="TotalCpuCores")
-    reservable_cpu_cores: list[int] = msgspec.field(
-        default_factory=list, name="ReservableCpuCores"
-    )
+    reservable_cpu_cores: list[int] = msgspec.field(default_factory=list, name="ReservableCpuCores")
 
 
 class NodeMemoryResources(Base):
@@ -84,9 +82,7 @@ class Node(Base):
     http_addr: str = ""
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
     node_resources: NodeResources = msgspec.field(default_factory=NodeResources)
-    reserved_resources: NodeReservedResources = msgspec.field(
-        default_factory=NodeReservedResources
-    )
+    reserved_resources: NodeReservedResources = msgspec.field(default_factory=NodeReservedResources)
     links: dict[str, str] = msgspec.field(default_factory=dict)
     meta: dict[str, str] = msgspec.field(default_factory=dict)
     node_class: str = ""

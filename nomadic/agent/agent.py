@@ -1,0 +1,164 @@
+"""The agent: one asyncio loop hosting the HTTP API and the server and/or client roles.
+
+Agent.start()
+  ├─ Server (state, Raft, broker, workers, plan applier)      if server.enabled
+  ├─ Client (fingerprint, register, heartbeat, alloc runners)  if client.enabled
+  │     └─ talks to the server through ServerRPC (in-process in -dev)
+  └─ HTTP API on bind_addr:ports.http
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from typing import Any
+
+from aiohttp import web
+
+from nomadic import __version__
+from nomadic.agent.config import AgentConfig
+from nomadic.errors import ConfigError
+
+log = logging.getLogger("nomadic.agent")
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.server: Any = None
+        self.client: Any = None
+        self._runner: web.AppRunner | None = None
+        self._tmp_data_dir: str | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def data_dir(self) -> str:
+        return self.config.data_dir or self._tmp_data_dir or ""
+
+    async def start(self) -> None:
+        cfg = self.config
+        if not cfg.data_dir:
+            if not cfg.dev_mode:
+                raise ConfigError("data_dir is required unless running with -dev")
+            self._tmp_data_dir = tempfile.mkdtemp(prefix="nomadic-dev-")
+        os.makedirs(self.data_dir, exist_ok=True)
+        if cfg.server.enabled:
+            await self._start_server()
+        if cfg.client.enabled:
+            await self._start_client()
+        await self._start_http()
+        log.info(
+            "agent started",
+            extra={"version": __version__, "http": f"{cfg.bind_addr}:{cfg.ports.http}"},
+        )
+
+    async def _start_server(self) -> None:
+        from nomadic.server import Server, ServerConfig
+
+        cfg = self.config
+        self.server = Server(
+            ServerConfig(
+                region=cfg.region,
+                datacenter=cfg.datacenter,
+                node_name=cfg.name,
+                data_dir=None
+                if cfg.dev_mode and not cfg.data_dir
+                else os.path.join(self.data_dir, "server"),
+                bind_addr=cfg.bind_addr,
+                raft_port=cfg.ports.raft,
+                rpc_port=cfg.ports.rpc,
+                peers=[],
+                num_schedulers=cfg.server.num_schedulers or (os.cpu_count() or 1),
+                encrypt=cfg.server.encrypt or None,
+            )
+        )
+        await self.server.start()
+
+    async def _start_client(self) -> None:
+        from nomadic.client import Client, ClientConfig
+        from nomadic.plugin.manager import PluginManager
+
+        cfg = self.config
+        if self.server is None:
+            raise ConfigError(
+                "a client-only agent needs the cluster RPC, which arrives with the cluster "
+                "release; run with -dev or enable the server role"
+            )
+        plugins = PluginManager()
+        plugins.load_entry_points()
+        self.client = Client(
+            ClientConfig(
+                data_dir=os.path.join(self.data_dir, "client"),
+                node_name=cfg.name,
+                datacenter=cfg.datacenter,
+                region=cfg.region,
+                node_class=cfg.client.node_class,
+                node_pool=cfg.client.node_pool,
+                meta=dict(cfg.client.meta),
+                plugin_configs=cfg.plugins,
+                advertise_addr=cfg.advertise_addr,
+                http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",
+                dev_mode=cfg.dev_mode,
+            ),
+            self.server.local_rpc(),
+            plugins,
+        )
+        await self.client.start()
+
+    async def _start_http(self) -> None:
+        from nomadic.http import build_app
+
+        cfg = self.config
+        app = build_app(self.server, self.client, self.info())
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, cfg.bind_addr, cfg.ports.http, reuse_address=True)
+        await site.start()
+
+    def info(self) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "name": cfg.name,
+            "region": cfg.region,
+            "datacenter": cfg.datacenter,
+            "version": __version__,
+            "dev_mode": cfg.dev_mode,
+            "data_dir": self.data_dir,
+            "bind_addr": cfg.bind_addr,
+            "ports": {"http": cfg.ports.http, "rpc": cfg.ports.rpc, "raft": cfg.ports.raft},
+            "server": cfg.server.enabled,
+            "client": cfg.client.enabled,
+        }
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def wait(self) -> None:
+        await self._stopping.wait()
+
+    async def shutdown(self) -> None:
+        log.info("agent shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.client is not None:
+            await self.client.shutdown()
+        if self.server is not None:
+            await self.server.shutdown()
+        if self._tmp_data_dir:
+            shutil.rmtree(self._tmp_data_dir, ignore_errors=True)
+
+
+async def serve(config: AgentConfig) -> None:
+    agent = Agent(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, agent.request_stop)
+    try:
+        await agent.start()
+        await agent.wait()
+    finally:
+        await agent.shutdown()

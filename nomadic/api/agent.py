@@ -1,0 +1,36 @@
+"""``client.agent``: the agent describing itself, its server members and its health."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from nomadic.structs.codec import Base
+from nomadic.structs.requests import ServerMember
+
+if TYPE_CHECKING:
+    from nomadic.api.client import Client
+
+__all__ = ["Agent", "ServerMembers"]
+
+
+class ServerMembers(Base):
+    server_name: str = ""
+    server_region: str = ""
+    server_dc: str = msgspec.field(default="", name="ServerDC")
+    members: list[ServerMember] = msgspec.field(default_factory=list)
+
+
+class Agent:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def self(self) -> dict[str, Any]:
+        return self._c.query("/v1/agent/self", dict[str, Any])
+
+    def members(self) -> ServerMembers:
+        return self._c.query("/v1/agent/members", ServerMembers)
+
+    def health(self) -> dict[str, Any]:
+        return self._c.query("/v1/agent/health", dict[str, Any])

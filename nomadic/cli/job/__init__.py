@@ -1,0 +1,25 @@
+"""``nomadic job <verb>``: one module per verb."""
+
+from __future__ import annotations
+
+import click
+
+from nomadic.cli.registry import LazyGroup
+
+__all__ = ["job"]
+
+VERBS: dict[str, tuple[str, str]] = {
+    "inspect": ("nomadic.cli.job.inspect:inspect", "Inspect a submitted job"),
+    "run": ("nomadic.cli.job.run:run", "Run a new job or update an existing job"),
+    "status": ("nomadic.cli.job.status:status", "Display status information about a job"),
+    "stop": ("nomadic.cli.job.stop:stop", "Stop a running job"),
+    "validate": (
+        "nomadic.cli.job.validate:validate",
+        "Checks if a given job specification is valid",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=VERBS)
+def job() -> None:
+    """Interact with jobs: run, status, stop, inspect, validate."""

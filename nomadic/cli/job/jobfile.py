@@ -1,0 +1,69 @@
+"""Read a job file for ``job run``/``job validate``: HCL2 or JSON, with ``-var``/``-var-file``.
+
+The parser (:mod:`nomadic.jobspec`) is imported only here, so other commands start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nomadic.cli.output import CommandError
+from nomadic.structs import Job
+
+__all__ = ["load_job"]
+
+
+def _var_file(path: str) -> dict[str, str]:
+    """Variables from a ``.json`` or HCL var file; non-string values as HCL expressions."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise CommandError(f"Error reading variable file {path}: {exc.strerror}") from None
+    try:
+        if path.endswith(".json"):
+            data: dict[str, Any] = json.loads(text)
+        else:
+            import hcl2
+
+            data = hcl2.loads(text)
+    except Exception as exc:
+        raise CommandError(f"Error parsing variable file {path}: {exc}") from None
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def _vars(var_files: Sequence[str], var_args: Sequence[str]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for path in var_files:
+        variables.update(_var_file(path))
+    for arg in var_args:
+        name, sep, value = arg.partition("=")
+        if not sep or not name:
+            raise CommandError(f'Error parsing -var "{arg}": use -var name=value')
+        variables[name] = value
+    return variables
+
+
+def load_job(path: str, var_args: Sequence[str] = (), var_files: Sequence[str] = ()) -> Job:
+    """Parse ``path`` (``-`` for stdin) into a Job; errors become CommandError (exit 1)."""
+    from nomadic import jobspec
+    from nomadic.errors import JobSpecError
+
+    variables = _vars(var_files, var_args)
+    try:
+        if path == "-":
+            import sys
+
+            return jobspec.parse(sys.stdin.read(), "<stdin>", variables or None)
+        if not Path(path).exists():
+            raise CommandError(
+                f"Error getting job struct: Error opening job file {path}: "
+                "no such file or directory"
+            )
+        return jobspec.parse_file(path, variables or None)
+    except JobSpecError as exc:
+        raise CommandError(f"Error parsing job file from {path}:\n{exc}") from None
+    except OSError as exc:
+        raise CommandError(f"Error reading job file {path}: {exc.strerror}") from None

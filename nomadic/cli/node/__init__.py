@@ -1,0 +1,18 @@
+"""``nomadic node <verb>``: one module per verb."""
+
+from __future__ import annotations
+
+import click
+
+from nomadic.cli.registry import LazyGroup
+
+__all__ = ["node"]
+
+VERBS: dict[str, tuple[str, str]] = {
+    "status": ("nomadic.cli.node.status:status", "Display status information about nodes"),
+}
+
+
+@click.group(cls=LazyGroup, lazy=VERBS)
+def node() -> None:
+    """Interact with client nodes: status."""

@@ -1,0 +1,18 @@
+"""``nomadic server <verb>``: one module per verb."""
+
+from __future__ import annotations
+
+import click
+
+from nomadic.cli.registry import LazyGroup
+
+__all__ = ["server"]
+
+VERBS: dict[str, tuple[str, str]] = {
+    "members": ("nomadic.cli.server.members:members", "Display a list of the known servers"),
+}
+
+
+@click.group(cls=LazyGroup, lazy=VERBS)
+def server() -> None:
+    """Interact with servers: members."""

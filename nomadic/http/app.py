@@ -1,0 +1,44 @@
+"""The aiohttp application serving Nomad's ``/v1`` API from one agent's server and client roles.
+
+Each resource's handlers live in their own module (``jobs``, ``allocations``, ``evaluations``,
+``nodes``, ``status``, ``agent_endpoint``, ``client_fs``, ``client_alloc``); this module wires
+them together with the error middleware. Blocking queries, query parameters and response
+headers are in :mod:`nomadic.http.query`; error mapping in :mod:`nomadic.http.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from nomadic.http import (
+    agent_endpoint,
+    allocations,
+    client_alloc,
+    client_fs,
+    evaluations,
+    jobs,
+    nodes,
+    status,
+)
+from nomadic.http.agent import ClientAPI, ServerAPI
+from nomadic.http.errors import error_middleware
+from nomadic.http.query import AGENT_INFO, CLIENT, SERVER
+
+__all__ = ["build_app"]
+
+_MODULES = (jobs, allocations, evaluations, nodes, status, agent_endpoint, client_fs, client_alloc)
+
+
+def build_app(
+    server: ServerAPI | None, client: ClientAPI | None, agent_info: dict[str, Any]
+) -> web.Application:
+    """The ``/v1`` application; either role may be ``None`` (its endpoints then answer 501)."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=32 * 1024 * 1024)
+    app[SERVER] = server
+    app[CLIENT] = client
+    app[AGENT_INFO] = dict(agent_info)
+    for module in _MODULES:
+        app.router.add_routes(module.routes)
+    return app

@@ -1,0 +1,157 @@
+"""The ``group`` block and its ``network``; also the job-level ``task`` promoted to a group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nomadic.structs import (
+    MigrateStrategy,
+    NetworkResource,
+    Port,
+    ReschedulePolicy,
+    RestartPolicy,
+    TaskGroup,
+    UpdateStrategy,
+)
+
+from .expressions import Evaluator
+from .placement import decode_affinities, decode_constraints, decode_spreads
+from .policies import (
+    decode_ephemeral_disk,
+    decode_migrate,
+    decode_reschedule,
+    decode_restart,
+    decode_update,
+)
+from .reader import BlockReader
+from .services import decode_services
+from .syntax import Block
+from .task import decode_task
+
+__all__ = ["GroupDefaults", "decode_group", "promote_task"]
+
+_GROUP_ATTRS = (
+    "count",
+    "shutdown_delay",
+    "stop_after_client_disconnect",
+    "max_client_disconnect",
+    "meta",
+    "prevent_reschedule_on_lost",
+)
+_GROUP_BLOCKS = (
+    "task",
+    "network",
+    "service",
+    "restart",
+    "reschedule",
+    "update",
+    "migrate",
+    "ephemeral_disk",
+    "constraint",
+    "affinity",
+    "spread",
+    "meta",
+)
+
+
+@dataclass(frozen=True)
+class GroupDefaults:
+    """What a partial group-level policy block is merged over (job level, else Nomad's)."""
+
+    restart: RestartPolicy
+    reschedule: ReschedulePolicy
+    update: UpdateStrategy
+    migrate: MigrateStrategy
+
+
+def decode_group(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults) -> TaskGroup:
+    where = f'group "{name}"'
+    r = BlockReader.of(
+        ev,
+        block,
+        where,
+        attrs=_GROUP_ATTRS,
+        blocks=_GROUP_BLOCKS,
+        ignored_blocks=("consul", "scaling"),
+    )
+    restart = decode_restart(ev, r.block("restart"), where, defaults.restart)
+    tasks = []
+    for task_block, task_name in r.labelled("task"):
+        tasks.append(decode_task(ev, task_block, task_name, restart or defaults.restart))
+    count = r.integer("count", _scaling_min(ev, r.block("scaling"), where))
+    if count < 0:
+        raise r.fail("count", f"count {count} in {where} must not be negative")
+    return TaskGroup(
+        name=name,
+        count=count,
+        constraints=decode_constraints(ev, block.body, where),
+        affinities=decode_affinities(ev, block.body, where),
+        spreads=decode_spreads(ev, block.body, where),
+        tasks=tasks,
+        restart_policy=restart,
+        reschedule_policy=decode_reschedule(ev, r.block("reschedule"), where, defaults.reschedule),
+        ephemeral_disk=decode_ephemeral_disk(ev, r.block("ephemeral_disk"), where),
+        update=decode_update(ev, r.block("update"), where, defaults.update),
+        migrate=decode_migrate(ev, r.block("migrate"), where, defaults.migrate),
+        networks=[_network(ev, b, where) for b in r.blocks("network")],
+        services=decode_services(ev, r.blocks("service"), where),
+        meta=r.string_map_or_block("meta"),
+        shutdown_delay=r.optional_duration("shutdown_delay"),
+        stop_after_client_disconnect=r.optional_duration("stop_after_client_disconnect"),
+        max_client_disconnect=r.optional_duration("max_client_disconnect"),
+    )
+
+
+def promote_task(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults) -> TaskGroup:
+    """A ``task`` directly in ``job`` becomes a one-task group of the same name (jobspec2)."""
+    return TaskGroup(name=name, count=1, tasks=[decode_task(ev, block, name, defaults.restart)])
+
+
+def _scaling_min(ev: Evaluator, block: Block | None, where: str) -> int:
+    """Nomad's count default: ``scaling.min`` when a scaling block sets it, else 1. The rest
+    of ``scaling`` is for the external autoscaler and not kept."""
+    if block is None:
+        return 1
+    s = BlockReader.of(
+        ev, block, f"scaling in {where}",
+        attrs=("min", "max", "enabled"), ignored_attrs=("type",), blocks=("policy",),
+    )  # fmt: skip
+    return s.integer("min", 1)
+
+
+def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
+    where = f"network in {where}"
+    r = BlockReader.of(
+        ev, block, where, attrs=("mode", "hostname", "mbits"), blocks=("port", "dns", "cni")
+    )
+    r.no_labels(block)
+    reserved: list[Port] = []
+    dynamic: list[Port] = []
+    seen: dict[str, int] = {}
+    for port_block, label in r.labelled("port"):
+        if label in seen:
+            raise port_block.span.error(
+                f'duplicate port "{label}" in {where} (first defined on line {seen[label]})'
+            )
+        seen[label] = port_block.span.line
+        p = BlockReader.of(
+            ev,
+            port_block,
+            f'port "{label}" in {where}',
+            attrs=("static", "to", "host_network"),
+            ignored_attrs=("ignore_collision",),
+        )
+        static = p.integer("static")
+        if not 0 <= static <= 65535:
+            raise p.fail("static", f'port "{label}": static port {static} is not in 0..65535')
+        port = Port(
+            label=label, value=static, to=p.integer("to"), host_network=p.string("host_network")
+        )
+        (reserved if static else dynamic).append(port)
+    return NetworkResource(
+        mode=r.string("mode"),
+        hostname=r.string("hostname"),
+        mbits=r.integer("mbits"),
+        reserved_ports=reserved,
+        dynamic_ports=dynamic,
+    )

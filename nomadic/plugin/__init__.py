@@ -1,0 +1,58 @@
+"""Plugins: the hookspecs, the plugin manager and the TaskDriver API that drivers implement.
+
+A third-party driver needs only this package and ``nomadic.structs``::
+
+    from nomadic.plugin import TaskDriver, hookimpl
+
+    class MyDriver(TaskDriver):
+        name = "mine"
+        ...
+
+    @hookimpl
+    def nomadic_register_drivers():
+        return [MyDriver]
+
+and an entry point ``[project.entry-points.nomadic] mine = "my_module"``.
+"""
+
+from __future__ import annotations
+
+from nomadic.errors import ConfigError, DriverError
+
+from .driver import TaskDriver
+from .hookspecs import hookimpl, hookspec
+from .manager import BrokenPlugin, PluginManager
+from .records import (
+    Capabilities,
+    CpuStats,
+    ExecResult,
+    ExitResult,
+    Fingerprint,
+    MemoryStats,
+    ResourceUsage,
+    TaskConfig,
+    TaskHandle,
+    TaskResourceUsage,
+    TaskStatus,
+)
+
+__all__ = [
+    "BrokenPlugin",
+    "Capabilities",
+    "ConfigError",
+    "CpuStats",
+    "DriverError",
+    "ExecResult",
+    "ExitResult",
+    "Fingerprint",
+    "MemoryStats",
+    "PluginManager",
+    "ResourceUsage",
+    "TaskConfig",
+    "TaskDriver",
+    "TaskHandle",
+    "TaskResourceUsage",
+    "TaskStatus",
+    "hookimpl",
+    "hookspec",
+]

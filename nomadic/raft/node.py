@@ -1,0 +1,266 @@
+"""The pysyncobj adapter: our FSM replicated through exactly one method, ``apply(entry)``.
+
+pysyncobj runs its own thread (networking, elections, applying entries, callbacks). This module
+is the only place that knows it exists:
+
+- :class:`RaftNode.apply` hands an entry to pysyncobj from the event loop and awaits the
+  commit through a future the callback thread completes with ``call_soon_threadsafe``;
+- leadership changes are delivered to listeners on the event loop;
+- snapshots (log compaction) go through our msgpack serializer, never pickle of our objects.
+
+Replicated methods are numbered by pysyncobj by sorting their names, so there is only one.
+The entry itself is our versioned msgpack envelope (``nomadic.state.entries``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import logging
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, replicated
+from pysyncobj.node import TCPNode
+
+from nomadic.errors import ConfigError, NoLeaderError, RaftError
+from nomadic.state.fsm import FSM, ApplyResult
+
+__all__ = ["RaftConfig", "RaftNode"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_APPLY_TIMEOUT = 10.0
+_RAFT_LEADER = 2  # pysyncobj's _RAFT_STATE.LEADER
+
+LeadershipListener = Callable[[bool], None]
+
+
+class RaftConfig(msgspec.Struct, kw_only=True):
+    """How this server joins its Raft cluster."""
+
+    self_addr: str  # "host:port" this server listens on for Raft peers
+    partners: list[str] = msgspec.field(default_factory=list)  # the other servers
+    data_dir: str | None = None  # journal + snapshot here; None keeps the log in memory
+    password: str | None = None  # encrypts peer traffic; required off loopback
+    # Election timeouts; None: pysyncobj's 0.4-1.4 s in a cluster, 0.05-0.1 s for a lone
+    # server (nobody to race, so the dev agent leads almost at once).
+    raft_min_timeout: float | None = None
+    raft_max_timeout: float | None = None
+
+
+class _SnapshotFile(msgspec.Struct, array_like=True):
+    version: int
+    last_entries: list[tuple[bytes, int, int]]  # pysyncobj's (command, index, term) x2
+    cluster: list[str]
+    fsm: bytes
+
+
+class _Replicated(SyncObj):  # type: ignore[misc]
+    """The SyncObj subclass; it owns nothing but the one replicated method."""
+
+    def __init__(self, cfg: RaftConfig, conf: SyncObjConf, fsm: FSM) -> None:
+        self._fsm = fsm
+        super().__init__(cfg.self_addr, cfg.partners, conf)
+
+    @replicated  # type: ignore[misc, untyped-decorator]
+    def apply(self, entry: bytes) -> ApplyResult:
+        last_applied = getattr(self, "_SyncObj__raftLastApplied", None)
+        index = last_applied + 1 if isinstance(last_applied, int) else self._fsm.last_index + 1
+        try:
+            return self._fsm.apply(index, entry)
+        except Exception as exc:  # a bug in a handler must not kill the raft thread
+            log.exception("applying raft entry %d failed", index)
+            return ApplyResult(index, error=f"apply failed: {exc}")
+
+
+class RaftNode:
+    """One Raft member hosting ``fsm``. Create, then ``await start()`` on the event loop."""
+
+    def __init__(self, cfg: RaftConfig, fsm: FSM) -> None:
+        self.cfg = cfg
+        self.fsm = fsm
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listeners: list[LeadershipListener] = []
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._obj: _Replicated | None = None
+        self._was_leader = False
+        # writes awaiting their commit callback; a set (not a counter) so a callback that
+        # never fires is forgotten on timeout instead of keeping the kick spinning forever
+        self._inflight: set[int] = set()
+        self._inflight_ids = itertools.count()
+        self._inflight_lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        _refuse_open_unencrypted(self.cfg)
+        self._loop = asyncio.get_running_loop()
+        if self.cfg.data_dir is None:
+            # pysyncobj only calls a custom serializer for on-disk dumps: keep the dump in a
+            # private temp dir, the log itself stays in memory.
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="nomadic-raft-")
+            raft_dir = Path(self._tmpdir.name)
+            journal = None
+        else:
+            raft_dir = Path(self.cfg.data_dir) / "raft"
+            raft_dir.mkdir(parents=True, exist_ok=True)
+            journal = str(raft_dir / "journal")
+        conf = SyncObjConf(
+            appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
+            journalFile=journal,
+            fullDumpFile=str(raft_dir / "snapshot"),
+            serializer=self._serialize,
+            deserializer=self._deserialize,
+            password=self.cfg.password,
+            onStateChanged=self._on_state_changed,
+            # pysyncobj requires min election timeout > 3 x append period
+            appendEntriesPeriod=0.1 if self.cfg.partners else 0.01,
+            raftMinTimeout=self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4),
+            raftMaxTimeout=self._timeout(self.cfg.raft_max_timeout, 0.1, 1.4),
+            dynamicMembershipChange=False,
+        )
+        # SyncObj binds its port and may replay a journal: keep it off the event loop.
+        self._obj = await asyncio.to_thread(_Replicated, self.cfg, conf, self.fsm)
+        if not self.cfg.partners:
+            self._obj.addOnTickCallback(self._kick_single_node)
+
+    def _timeout(self, configured: float | None, alone: float, cluster: float) -> float:
+        if configured is not None:
+            return configured
+        return cluster if self.cfg.partners else alone
+
+    async def shutdown(self) -> None:
+        obj, self._obj = self._obj, None
+        if obj is not None:
+            await asyncio.to_thread(obj.destroy_synchronous)
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    # -- leadership ---------------------------------------------------------------------
+
+    def add_leadership_listener(self, fn: LeadershipListener) -> None:
+        """``fn(is_leader)`` runs on the event loop whenever this server gains or loses it."""
+        self._listeners.append(fn)
+
+    def is_leader(self) -> bool:
+        return self._obj is not None and bool(self._obj._isLeader())
+
+    def leader(self) -> str:
+        """Raft address of the current leader, "" when unknown."""
+        if self._obj is None:
+            return ""
+        node = self._obj._getLeader()
+        return "" if node is None else str(getattr(node, "address", node))
+
+    def peers(self) -> list[str]:
+        return sorted([self.cfg.self_addr, *self.cfg.partners])
+
+    def _on_state_changed(self, old: int, new: int) -> None:
+        if self._loop is not None and (old == _RAFT_LEADER or new == _RAFT_LEADER):
+            self._loop.call_soon_threadsafe(self._deliver_leadership)
+
+    def _deliver_leadership(self) -> None:
+        leader = self.is_leader()
+        if leader == self._was_leader:
+            return
+        self._was_leader = leader
+        for fn in list(self._listeners):
+            fn(leader)
+
+    # -- writes -------------------------------------------------------------------------
+
+    async def apply(self, entry: bytes, timeout: float = DEFAULT_APPLY_TIMEOUT) -> ApplyResult:
+        """Replicate ``entry`` and return the FSM's result once it is committed and applied."""
+        obj = self._obj
+        if obj is None or not obj._isLeader():
+            raise NoLeaderError()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[ApplyResult] = loop.create_future()
+
+        write_id = next(self._inflight_ids)
+
+        def done(result: Any, err: int) -> None:
+            self._forget(write_id)
+            loop.call_soon_threadsafe(_settle, fut, result, err)
+
+        with self._inflight_lock:
+            self._inflight.add(write_id)
+        obj.apply(entry, callback=done)
+        try:
+            async with asyncio.timeout(timeout):
+                return await fut
+        except TimeoutError:
+            raise RaftError(
+                f"raft commit not confirmed within {timeout:g}s; the write may or may not "
+                "have been applied (retrying it is safe)"
+            ) from None
+        finally:
+            self._forget(write_id)
+
+    def _forget(self, write_id: int) -> None:
+        with self._inflight_lock:
+            self._inflight.discard(write_id)
+
+    def _kick_single_node(self) -> None:
+        # A lone leader commits an entry one tick after appending it, and nothing (no follower
+        # reply) wakes its poller before the 50 ms tick period: wake it while writes are in
+        # flight so a one-node commit takes a millisecond, not 50.
+        if self._inflight and self._obj is not None:
+            notifier = getattr(self._obj, "_SyncObj__pipeNotifier", None)
+            if notifier is not None:
+                notifier.notify()
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _serialize(self, file_name: str, data: tuple[Any, Any, Any]) -> None:
+        last, prev, cluster = data
+        snap = _SnapshotFile(
+            version=1,
+            last_entries=[tuple(last), tuple(prev)],
+            cluster=sorted(str(getattr(n, "address", n)) for n in cluster),
+            fsm=self.fsm.snapshot(),
+        )
+        Path(file_name).write_bytes(msgspec.msgpack.encode(snap))
+
+    def _deserialize(self, file_name: str) -> tuple[Any, Any, Any]:
+        snap = msgspec.msgpack.decode(Path(file_name).read_bytes(), type=_SnapshotFile)
+        self.fsm.restore(snap.fsm)
+        last, prev = snap.last_entries
+        return tuple(last), tuple(prev), {TCPNode(addr) for addr in snap.cluster}
+
+
+def _refuse_open_unencrypted(cfg: RaftConfig) -> None:
+    # pysyncobj's wire format is pickle: anyone who reaches the port could run code here.
+    host = cfg.self_addr.rpartition(":")[0].strip("[]")
+    if cfg.password is None and not _is_loopback(host):
+        raise ConfigError(
+            f"raft would listen on {cfg.self_addr} without encryption; set the server's "
+            "encrypt key (server { encrypt = ... }) or bind to 127.0.0.1"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _settle(fut: asyncio.Future[ApplyResult], result: Any, err: int) -> None:
+    if fut.done():
+        return
+    if err == FAIL_REASON.SUCCESS and isinstance(result, ApplyResult):
+        fut.set_result(result)
+    elif err in (FAIL_REASON.NOT_LEADER, FAIL_REASON.MISSING_LEADER, FAIL_REASON.LEADER_CHANGED):
+        fut.set_exception(NoLeaderError())
+    else:
+        fut.set_exception(RaftError(f"raft write failed (pysyncobj reason {err}); retry it"))

@@ -1,0 +1,145 @@
+"""EvalContext: what one evaluation's placement stack shares (state, plan, metrics, RNG).
+
+It answers the question every ranking stage asks, "what would this node hold if the plan so
+far were committed?" (:meth:`EvalContext.proposed_allocs`), so placements within one plan
+never overlap, and it keeps the :class:`~nomadic.structs.AllocMetric` that explains the
+current placement, plus the per-class feasibility cache (:class:`EvalEligibility`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+import re
+
+from nomadic.structs import Allocation, AllocMetric, Node, NodeScoreMeta, Plan
+
+from .interfaces import State
+
+__all__ = ["EvalContext", "EvalEligibility", "seeded_rng"]
+
+# How many of the best-scoring nodes a placement's metrics keep (Nomad's MaxRetainedNodeScores).
+MAX_RETAINED_NODE_SCORES = 5
+# Score name under which the normalised final score is recorded.
+NORM_SCORE = "normalized-score"
+
+
+def seeded_rng(eval_id: str, index: int) -> random.Random:
+    """A RNG seeded from the eval ID and state index: retries shuffle differently, reruns don't."""
+    seed = int.from_bytes(hashlib.sha256(eval_id.encode()).digest()[:8], "big")
+    return random.Random(seed ^ index)
+
+
+class EvalEligibility:
+    """Feasibility verdicts per computed node class, for the job and for each task group.
+
+    A verdict is only cached when the constraints involved cannot tell two nodes of the same
+    class apart; constraints on ``unique.*`` targets make the evaluation "escaped".
+    """
+
+    def __init__(self) -> None:
+        self.job: dict[str, bool] = {}
+        self.groups: dict[str, dict[str, bool]] = {}
+        self.job_escaped = False
+        self.group_escaped: dict[str, bool] = {}
+
+    def has_escaped(self) -> bool:
+        return self.job_escaped or any(self.group_escaped.values())
+
+    def get_classes(self) -> dict[str, bool]:
+        """Class -> eligible, as blocked evals record it (Nomad's GetClasses).
+
+        A class eligible for any group counts as eligible; the job's verdict overrides only
+        when the job itself rules the class out.
+        """
+        classes: dict[str, bool] = {}
+        for verdicts in self.groups.values():
+            for cls, ok in verdicts.items():
+                if ok:
+                    classes[cls] = True
+                else:
+                    classes.setdefault(cls, False)
+        for cls, ok in self.job.items():
+            if ok:
+                classes.setdefault(cls, True)
+            else:
+                classes[cls] = False
+        return classes
+
+
+class EvalContext:
+    """Shared by every iterator of one evaluation's stack."""
+
+    def __init__(self, state: State, plan: Plan, eval_id: str) -> None:
+        self.state = state
+        self.plan = plan
+        self.eval_id = eval_id
+        self.rng = seeded_rng(eval_id, state.latest_index())
+        self.metrics = AllocMetric()
+        self.eligibility = EvalEligibility()
+        self.regexp_cache: dict[str, re.Pattern[str] | None] = {}
+        self._scores: dict[str, NodeScoreMeta] = {}
+
+    def reset(self) -> None:
+        """Start a fresh metric for the next placement."""
+        self.metrics = AllocMetric()
+        self._scores = {}
+
+    def proposed_allocs(self, node_id: str) -> list[Allocation]:
+        """Non-terminal allocs on the node, minus the plan's stops, plus the plan's placements."""
+        existing = [a for a in self.state.allocs_by_node(node_id) if not a.terminal()]
+        removed = {a.id for a in self.plan.node_update.get(node_id, [])}
+        removed |= {a.id for a in self.plan.node_preemptions.get(node_id, [])}
+        placing = self.plan.node_allocation.get(node_id, [])
+        removed |= {a.id for a in placing}
+        return [a for a in existing if a.id not in removed] + list(placing)
+
+    def proposed_job_allocs(self, namespace: str, job_id: str) -> list[Allocation]:
+        """The job's non-terminal allocs as if the plan so far were committed."""
+        plan = self.plan
+        stopping = {a.id for allocs in plan.node_update.values() for a in allocs}
+        placing = [
+            a
+            for allocs in plan.node_allocation.values()
+            for a in allocs
+            if a.job_id == job_id and a.namespace == namespace
+        ]
+        replaced = stopping | {a.id for a in placing}
+        existing = self.state.allocs_by_job(namespace, job_id)
+        return [a for a in existing if not a.terminal() and a.id not in replaced] + placing
+
+    # --- metric recording (Nomad's AllocMetric methods) ---
+
+    def evaluate_node(self) -> None:
+        self.metrics.nodes_evaluated += 1
+
+    def filter_node(self, node: Node, reason: str) -> None:
+        m = self.metrics
+        m.nodes_filtered += 1
+        if node.node_class:
+            m.class_filtered[node.node_class] = m.class_filtered.get(node.node_class, 0) + 1
+        if reason:
+            m.constraint_filtered[reason] = m.constraint_filtered.get(reason, 0) + 1
+
+    def exhausted_node(self, node: Node, dimension: str) -> None:
+        m = self.metrics
+        m.nodes_exhausted += 1
+        if node.node_class:
+            m.class_exhausted[node.node_class] = m.class_exhausted.get(node.node_class, 0) + 1
+        if dimension:
+            m.dimension_exhausted[dimension] = m.dimension_exhausted.get(dimension, 0) + 1
+
+    def score_node(self, node: Node, name: str, score: float) -> None:
+        meta = self._scores.setdefault(node.id, NodeScoreMeta(node_id=node.id))
+        if name == NORM_SCORE:
+            meta.norm_score = score
+        else:
+            meta.scores[name] = score
+
+    def populate_score_meta_data(self) -> None:
+        """Keep the top five nodes by normalised score in the metric, best first."""
+        best = heapq.nlargest(
+            MAX_RETAINED_NODE_SCORES, self._scores.values(), key=lambda m: m.norm_score
+        )
+        self.metrics.score_meta_data = best

@@ -1,0 +1,307 @@
+"""Ranking: fit each feasible node and append scores; the final score is their average.
+
+    FeasibleRankIterator -> BinPackIterator -> JobAntiAffinityIterator ->
+    NodeReschedulingPenaltyIterator -> NodeAffinityIterator -> SpreadIterator (spread.py) ->
+    ScoreNormalizationIterator
+
+Scores are recorded per node in the metric (``binpack``, ``job-anti-affinity``,
+``node-reschedule-penalty``, ``node-affinity``, ``normalized-score``), as Nomad names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from nomadic.structs import (
+    Affinity,
+    AllocatedCpuResources,
+    AllocatedMemoryResources,
+    AllocatedResources,
+    AllocatedSharedResources,
+    AllocatedTaskResources,
+    Allocation,
+    Job,
+    Node,
+    TaskGroup,
+)
+from nomadic.structs.funcs import (
+    BINPACK_MAX_FIT_SCORE,
+    DIMENSION_PORT_COLLISION,
+    allocs_fit,
+    score_fit_binpack,
+    score_fit_spread,
+    used_ports,
+)
+
+from .constraint import check_constraint, resolve_target
+from .context import NORM_SCORE, EvalContext
+from .feasible import FeasibleIterator
+from .network import PortIndex
+
+__all__ = [
+    "BinPackIterator",
+    "FeasibleRankIterator",
+    "JobAntiAffinityIterator",
+    "NodeAffinityIterator",
+    "NodeReschedulingPenaltyIterator",
+    "RankIterator",
+    "RankedNode",
+    "ScoreNormalizationIterator",
+]
+
+SCHEDULER_ALGORITHM_BINPACK: Final = "binpack"
+SCHEDULER_ALGORITHM_SPREAD: Final = "spread"
+
+
+@dataclass
+class RankedNode:
+    """A feasible node with the scores and resource offers the ranking stages attached."""
+
+    node: Node
+    final_score: float = 0.0
+    scores: list[float] = field(default_factory=list)
+    task_resources: dict[str, AllocatedTaskResources] = field(default_factory=dict)
+    alloc_resources: AllocatedSharedResources | None = None
+    _proposed: list[Allocation] | None = None
+
+    def proposed_allocs(self, ctx: EvalContext) -> list[Allocation]:
+        if self._proposed is None:
+            self._proposed = ctx.proposed_allocs(self.node.id)
+        return self._proposed
+
+
+class RankIterator(Protocol):
+    def next(self) -> RankedNode | None: ...
+    def reset(self) -> None: ...
+
+
+class FeasibleRankIterator:
+    """Turns feasible nodes into ranked options with no score yet."""
+
+    def __init__(self, ctx: EvalContext, source: FeasibleIterator) -> None:
+        self.ctx = ctx
+        self.source = source
+
+    def next(self) -> RankedNode | None:
+        node = self.source.next()
+        return RankedNode(node=node) if node is not None else None
+
+    def reset(self) -> None:
+        self.source.reset()
+
+
+class BinPackIterator:
+    """Checks the group fits beside what the node holds (and the plan proposes), assigns its
+    ports, and scores the fit: ScoreFitBinPack (or ScoreFitSpread) / 18."""
+
+    def __init__(
+        self, ctx: EvalContext, source: RankIterator, algorithm: str = SCHEDULER_ALGORITHM_BINPACK
+    ) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.algorithm = algorithm
+        self.tg: TaskGroup | None = None
+
+    def set_task_group(self, tg: TaskGroup) -> None:
+        self.tg = tg
+
+    def reset(self) -> None:
+        self.source.reset()
+
+    def next(self) -> RankedNode | None:
+        while True:
+            option = self.source.next()
+            if option is None:
+                return None
+            if self._fit(option):
+                return option
+
+    def _fit(self, option: RankedNode) -> bool:
+        assert self.tg is not None
+        node, tg = option.node, self.tg
+        proposed = option.proposed_allocs(self.ctx)
+        used, collision = used_ports(node, proposed)
+        if collision:
+            self.ctx.exhausted_node(node, DIMENSION_PORT_COLLISION)
+            return False
+        ports = PortIndex(node, used, self.ctx.rng)
+        shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
+        if tg.networks:
+            offer, err = ports.assign(tg.networks[0])
+            if offer is None:
+                self.ctx.exhausted_node(node, f"network: {err}")
+                return False
+            shared.networks = [offer]
+            shared.ports = ports.port_mappings(offer)
+        tasks: dict[str, AllocatedTaskResources] = {}
+        for task in tg.tasks:
+            res = task.resources
+            tr = AllocatedTaskResources(
+                cpu=AllocatedCpuResources(cpu_shares=res.cpu),
+                memory=AllocatedMemoryResources(
+                    memory_mb=res.memory_mb, memory_max_mb=res.memory_max_mb
+                ),
+            )
+            if res.networks:
+                offer, err = ports.assign(res.networks[0])
+                if offer is None:
+                    self.ctx.exhausted_node(node, f"network: {err}")
+                    return False
+                tr.networks = [offer]
+            tasks[task.name] = tr
+        return self._score(option, proposed, tasks, shared)
+
+    def _score(
+        self,
+        option: RankedNode,
+        proposed: list[Allocation],
+        tasks: dict[str, AllocatedTaskResources],
+        shared: AllocatedSharedResources,
+    ) -> bool:
+        node = option.node
+        candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
+        fit, dimension = allocs_fit(node, [*proposed, candidate])
+        if not fit:
+            self.ctx.exhausted_node(node, dimension)
+            return False
+        cpu = mem = disk = 0
+        for alloc in [*proposed, candidate]:
+            if alloc.client_terminal():
+                continue
+            c, m, d = alloc.allocated_resources.comparable()
+            cpu, mem, disk = cpu + c, mem + m, disk + d
+        score_fit = (
+            score_fit_spread if self.algorithm == SCHEDULER_ALGORITHM_SPREAD else score_fit_binpack
+        )
+        normalized = score_fit(node, (cpu, mem, disk)) / BINPACK_MAX_FIT_SCORE
+        option.scores.append(normalized)
+        option.task_resources = tasks
+        option.alloc_resources = shared
+        self.ctx.score_node(node, "binpack", normalized)
+        return True
+
+
+class JobAntiAffinityIterator:
+    """Penalises nodes already running this job's group: -(collisions + 1) / count."""
+
+    def __init__(self, ctx: EvalContext, source: RankIterator) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.job_id = ""
+        self.tg_name = ""
+        self.desired_count = 1
+
+    def set_job(self, job: Job) -> None:
+        self.job_id = job.id
+
+    def set_task_group(self, tg: TaskGroup) -> None:
+        self.tg_name = tg.name
+        self.desired_count = max(tg.count, 1)
+
+    def reset(self) -> None:
+        self.source.reset()
+
+    def next(self) -> RankedNode | None:
+        option = self.source.next()
+        if option is None:
+            return None
+        collisions = sum(
+            1
+            for a in option.proposed_allocs(self.ctx)
+            if a.job_id == self.job_id and a.task_group == self.tg_name
+        )
+        penalty = 0.0
+        if collisions > 0:
+            penalty = -(collisions + 1) / self.desired_count
+            option.scores.append(penalty)
+        self.ctx.score_node(option.node, "job-anti-affinity", penalty)
+        return option
+
+
+class NodeReschedulingPenaltyIterator:
+    """Scores -1 on nodes where this allocation's previous attempts failed."""
+
+    def __init__(self, ctx: EvalContext, source: RankIterator) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.penalty_nodes: set[str] = set()
+
+    def set_penalty_nodes(self, nodes: set[str]) -> None:
+        self.penalty_nodes = nodes
+
+    def reset(self) -> None:
+        self.source.reset()
+
+    def next(self) -> RankedNode | None:
+        option = self.source.next()
+        if option is None:
+            return None
+        penalty = -1.0 if option.node.id in self.penalty_nodes else 0.0
+        if penalty:
+            option.scores.append(penalty)
+        self.ctx.score_node(option.node, "node-reschedule-penalty", penalty)
+        return option
+
+
+class NodeAffinityIterator:
+    """Scores the matching affinities' weights over the sum of |weights|, in [-1, 1]."""
+
+    def __init__(self, ctx: EvalContext, source: RankIterator) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.job_affinities: list[Affinity] = []
+        self.affinities: list[Affinity] = []
+
+    def set_job(self, job: Job) -> None:
+        self.job_affinities = list(job.affinities)
+
+    def set_task_group(self, tg: TaskGroup) -> None:
+        self.affinities = self.job_affinities + list(tg.affinities)
+        for task in tg.tasks:
+            self.affinities += task.affinities
+
+    def has_affinities(self) -> bool:
+        return bool(self.affinities)
+
+    def reset(self) -> None:
+        self.source.reset()
+
+    def next(self) -> RankedNode | None:
+        option = self.source.next()
+        if option is None:
+            return None
+        if not self.affinities:
+            self.ctx.score_node(option.node, "node-affinity", 0.0)
+            return option
+        total_weight = sum(abs(a.weight) for a in self.affinities)
+        score = sum(a.weight for a in self.affinities if self._matches(a, option.node))
+        if score != 0 and total_weight:
+            norm = score / total_weight
+            option.scores.append(norm)
+            self.ctx.score_node(option.node, "node-affinity", norm)
+        return option
+
+    def _matches(self, affinity: Affinity, node: Node) -> bool:
+        lval = resolve_target(affinity.l_target, node)
+        rval = resolve_target(affinity.r_target, node)
+        return check_constraint(self.ctx, affinity.operand, lval, rval)
+
+
+class ScoreNormalizationIterator:
+    """Final score = the plain average of every score the stages appended."""
+
+    def __init__(self, ctx: EvalContext, source: RankIterator) -> None:
+        self.ctx = ctx
+        self.source = source
+
+    def reset(self) -> None:
+        self.source.reset()
+
+    def next(self) -> RankedNode | None:
+        option = self.source.next()
+        if option is None or not option.scores:
+            return option
+        option.final_score = sum(option.scores) / len(option.scores)
+        self.ctx.score_node(option.node, NORM_SCORE, option.final_score)
+        return option

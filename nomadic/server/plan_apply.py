@@ -1,0 +1,191 @@
+"""The plan applier: the leader's single consumer of the plan queue.
+
+Schedulers plan optimistically on snapshots; the applier is where their plans meet reality.
+For every node a plan touches it re-checks, against the latest state plus the plan still being
+committed (pipeline depth 1, as Nomad's default), that the node exists, is ready, and that
+``allocs_fit`` the allocations it would hold. Nodes that fit are committed through Raft in one
+``APPLY_PLAN_RESULTS`` entry; rejected nodes are left out and the result carries a
+``RefreshIndex`` so the scheduler retries them on fresher state (partial commit). With
+``AllAtOnce`` one rejection rejects the whole plan.
+
+    worker --submit--> PlanQueue --> evaluate (thread) --> commit (raft) --> worker's future
+                                       ^ overlaps the previous plan's commit
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from nomadic.errors import NoLeaderError
+from nomadic.state.entries import ApplyPlanResults
+from nomadic.state.snapshot import Snapshot
+from nomadic.state.store import StateStore
+from nomadic.structs import Allocation, Job, Plan, PlanResult
+from nomadic.structs.consts import NODE_INELIGIBLE, NODE_STATUS_READY
+from nomadic.structs.funcs import allocs_fit
+
+from .plan_queue import PendingPlan, PlanQueue
+
+__all__ = ["PlanApplier", "evaluate_node_plan", "evaluate_plan"]
+
+log = logging.getLogger(__name__)
+
+Commit = Callable[[ApplyPlanResults], Awaitable[int]]
+
+
+def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
+    """The part of ``plan`` that fits on ``snap``; rejected nodes listed, RefreshIndex set."""
+    result = PlanResult()
+    nodes = sorted({*plan.node_update, *plan.node_allocation, *plan.node_preemptions})
+    for node_id in nodes:
+        fit, reason = evaluate_node_plan(snap, plan, node_id)
+        if not fit:
+            log.debug("plan for eval %s: node %s rejected: %s", plan.eval_id, node_id, reason)
+            result.rejected_nodes.append(node_id)
+            if plan.all_at_once:
+                return PlanResult(rejected_nodes=nodes, refresh_index=snap.latest_index())
+            continue
+        for src, dst in (
+            (plan.node_update, result.node_update),
+            (plan.node_allocation, result.node_allocation),
+            (plan.node_preemptions, result.node_preemptions),
+        ):
+            if src.get(node_id):
+                dst[node_id] = list(src[node_id])
+    if result.rejected_nodes:
+        result.refresh_index = snap.latest_index()
+    return result
+
+
+def evaluate_node_plan(snap: Snapshot, plan: Plan, node_id: str) -> tuple[bool, str]:
+    """Whether the node can take what the plan puts on it (Nomad's evaluateNodePlan)."""
+    placing = plan.node_allocation.get(node_id, [])
+    if not placing:
+        return True, ""  # evicting only always fits
+    node = snap.node_by_id(node_id)
+    if node is None:
+        return False, "node does not exist"
+    existing = [a for a in snap.allocs_by_node(node_id) if not a.terminal()]
+    existing_ids = {a.id for a in existing}
+    if node.status != NODE_STATUS_READY:
+        return False, f"node is {node.status}"
+    if node.scheduling_eligibility == NODE_INELIGIBLE and not all(
+        a.id in existing_ids for a in placing
+    ):
+        return False, "node is not eligible for new allocations"
+    removed = {a.id for a in plan.node_update.get(node_id, [])}
+    removed |= {a.id for a in plan.node_preemptions.get(node_id, [])}
+    removed |= {a.id for a in placing}
+    proposed = [a for a in existing if a.id not in removed] + placing
+    return allocs_fit(node, proposed)
+
+
+def plan_results_entry(plan: Plan, result: PlanResult, now: int) -> ApplyPlanResults:
+    """The Raft payload for the committed part of a plan; the leader stamps the times."""
+
+    job = plan.job
+
+    def stamp(allocs: list[Allocation], new: bool) -> list[Allocation]:
+        out = []
+        for a in allocs:
+            fields: dict[str, object] = {"modify_time": now}
+            if new and not a.create_time:
+                fields["create_time"] = now
+            if _same_job(a.job, job):
+                fields["job"] = None  # sent once in the entry, not once per allocation
+            out.append(msgspec.structs.replace(a, **fields))
+        return out
+
+    return ApplyPlanResults(
+        eval_id=plan.eval_id,
+        job=job,
+        allocs_updated=[a for v in result.node_allocation.values() for a in stamp(v, True)],
+        allocs_stopped=[a for v in result.node_update.values() for a in stamp(v, False)],
+        allocs_preempted=[a for v in result.node_preemptions.values() for a in stamp(v, False)],
+    )
+
+
+class PlanApplier:
+    """Evaluates and commits plans one at a time, overlapping evaluation with the last commit."""
+
+    def __init__(self, queue: PlanQueue, store: StateStore, commit: Commit) -> None:
+        self._queue = queue
+        self._store = store
+        self._commit = commit
+
+    async def run(self) -> None:
+        """Until the queue is disabled (leadership lost) or the task is cancelled."""
+        inflight: tuple[asyncio.Task[int], ApplyPlanResults] | None = None
+        try:
+            while True:
+                pending = await self._queue.dequeue()
+                snap = self._store.snapshot()
+                if inflight is not None and not inflight[0].done():
+                    snap = _optimistic(snap, inflight[1])
+                result = await asyncio.to_thread(evaluate_plan, snap, pending.plan)
+                if inflight is not None:
+                    failed = await _finished_with_error(inflight[0])
+                    inflight = None
+                    if failed:  # the state we checked against never happened: re-check
+                        snap = self._store.snapshot()
+                        result = await asyncio.to_thread(evaluate_plan, snap, pending.plan)
+                inflight = self._start_commit(pending, result)
+        except NoLeaderError:
+            return
+        finally:
+            if inflight is not None:
+                await _finished_with_error(inflight[0])
+
+    def _start_commit(
+        self, pending: PendingPlan, result: PlanResult
+    ) -> tuple[asyncio.Task[int], ApplyPlanResults] | None:
+        if not (result.node_update or result.node_allocation or result.node_preemptions):
+            pending.respond(result)
+            return None
+        entry = plan_results_entry(pending.plan, result, time.time_ns())
+        task = asyncio.ensure_future(self._commit(entry))
+
+        def done(t: asyncio.Task[int]) -> None:
+            if t.cancelled():
+                pending.respond(None, NoLeaderError())
+            elif (exc := t.exception()) is not None:
+                pending.respond(None, exc)
+            else:
+                result.alloc_index = t.result()
+                pending.respond(result)
+
+        task.add_done_callback(done)
+        return task, entry
+
+
+def _same_job(a: Job | None, b: Job | None) -> bool:
+    if a is None or b is None:
+        return False
+    return a is b or (
+        (a.namespace, a.id, a.version, a.job_modify_index)
+        == (b.namespace, b.id, b.version, b.job_modify_index)
+    )
+
+
+def _optimistic(snap: Snapshot, inflight: ApplyPlanResults) -> Snapshot:
+    """``snap`` with a plan that is still being committed already applied to it."""
+    scratch = StateStore()
+    scratch.restore(snap.tables)
+    allocs = [*inflight.allocs_stopped, *inflight.allocs_preempted, *inflight.allocs_updated]
+    scratch.upsert_allocs(snap.latest_index() + 1, allocs)
+    return scratch.snapshot()
+
+
+async def _finished_with_error(task: asyncio.Task[int]) -> bool:
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return True
+    return False

@@ -1,0 +1,301 @@
+"""The server role: composes state, FSM, Raft, endpoints, broker, plan applier and workers.
+
+    HTTP / LocalServerRPC --> endpoints --apply--> RaftNode --> FSM --> StateStore
+                                                                  |  (listeners, via the loop)
+                        leader: EvalBroker <--evals--+            v
+    Worker x N --dequeue--> scheduler (thread) --plan--> PlanQueue --> PlanApplier --apply-->
+
+Writes are accepted on the leader only (``NoLeaderError`` elsewhere, until RPC forwarding
+lands). Every write is one Raft entry with a fresh request ID; a Raft timeout is retried
+with the same entry, which the FSM applies at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from nomadic.errors import NoLeaderError, RaftError
+from nomadic.raft import RaftConfig, RaftNode
+from nomadic.state.entries import Barrier, Payload, encode_entry
+from nomadic.state.fsm import FSM
+from nomadic.state.snapshot import Snapshot
+from nomadic.state.store import StateStore
+from nomadic.structs import Evaluation, Job, Plan, PlanResult
+from nomadic.structs.consts import (
+    DEFAULT_DATACENTER,
+    DEFAULT_REGION,
+    JOB_TYPE_BATCH,
+    JOB_TYPE_SERVICE,
+    JOB_TYPE_SYSBATCH,
+    JOB_TYPE_SYSTEM,
+    NODE_STATUS_DOWN,
+)
+from nomadic.structs.requests import (
+    AllocStopResponse,
+    JobDeregisterResponse,
+    JobRegisterResponse,
+    ServerMember,
+)
+
+from .blocked_evals import BlockedEvals
+from .broker import BrokerConfig, EvalBroker
+from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
+from .heartbeat import HeartbeatConfig, Heartbeater
+from .leader import LeaderDuties
+from .plan_apply import PlanApplier
+from .plan_queue import PlanQueue
+from .worker import SchedulerFactory, Worker, default_scheduler_factory
+
+if TYPE_CHECKING:
+    from .local_rpc import LocalServerRPC
+
+__all__ = ["Server", "ServerConfig"]
+
+log = logging.getLogger(__name__)
+
+RAFT_WRITE_ATTEMPTS = 3
+_ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
+
+
+class ServerConfig(msgspec.Struct, kw_only=True):
+    region: str = DEFAULT_REGION
+    datacenter: str = DEFAULT_DATACENTER
+    node_name: str = msgspec.field(default_factory=socket.gethostname)
+    data_dir: str | None = None  # None: Raft log and state in memory (dev)
+    bind_addr: str = "127.0.0.1"  # raft listens here
+    raft_port: int = 4649
+    rpc_port: int = 4647
+    advertise_addr: str = ""  # address peers and clients use; "" means bind_addr
+    peers: list[str] = msgspec.field(default_factory=list)  # other servers' raft "host:port"
+    num_schedulers: int | None = None  # None: one per CPU core
+    enabled_schedulers: list[str] = msgspec.field(
+        default_factory=lambda: [
+            JOB_TYPE_SERVICE,
+            JOB_TYPE_BATCH,
+            JOB_TYPE_SYSTEM,
+            JOB_TYPE_SYSBATCH,
+        ]
+    )
+    encrypt: str | None = None  # Raft transport password
+    heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
+    broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
+    raft_apply_timeout: float = 10.0
+
+    @property
+    def raft_addr(self) -> str:
+        return f"{self.bind_addr}:{self.raft_port}"
+
+    @property
+    def rpc_advertise(self) -> str:
+        """What ``leader_addr()`` reports for this server ("host:port")."""
+        host = self.advertise_addr or self.bind_addr
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return f"{host}:{self.rpc_port}"
+
+
+class Server:
+    """Implements ``nomadic.http.agent.ServerAPI``."""
+
+    def __init__(
+        self, config: ServerConfig, *, scheduler_factory: SchedulerFactory | None = None
+    ) -> None:
+        self.config = config
+        self.region = config.region
+        self.datacenter = config.datacenter
+        self.store = StateStore()
+        self.fsm = FSM(self.store)
+        raft_cfg = RaftConfig(
+            self_addr=config.raft_addr,
+            partners=list(config.peers),
+            data_dir=config.data_dir,
+            password=config.encrypt,
+        )
+        self.raft = RaftNode(raft_cfg, self.fsm)
+        self.broker = EvalBroker(config.broker)
+        self.blocked = BlockedEvals(self.broker)
+        self.plan_queue = PlanQueue()
+        self.heartbeater = Heartbeater(config.heartbeat, self._node_expired)
+        self.jobs = JobEndpoint(self)
+        self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
+        self.allocs = AllocEndpoint(self)
+        self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
+        self._factory = scheduler_factory or default_scheduler_factory
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._index_event = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
+        self.fsm.add_eval_listener(
+            lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
+        )
+        self.fsm.add_capacity_listener(
+            lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
+        )
+        self.raft.add_leadership_listener(self._on_leadership)
+        await self.raft.start()
+        count = self.config.num_schedulers or os.cpu_count() or 1
+        self._tasks = [
+            asyncio.ensure_future(
+                Worker(self, self._factory, list(self.config.enabled_schedulers), i).run()
+            )
+            for i in range(count)
+        ]
+
+    async def shutdown(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._leader.revoke()
+        await self.raft.shutdown()
+
+    async def wait_for_leader(self, timeout: float = 10.0) -> None:
+        """Until this server leads (tests and the dev agent); raises NoLeaderError."""
+        deadline = time.monotonic() + timeout
+        while not self._leader.active:
+            if time.monotonic() > deadline:
+                raise NoLeaderError("no cluster leader elected in time")
+            await asyncio.sleep(0.01)
+
+    def _on_leadership(self, is_leader: bool) -> None:
+        coro = self._establish() if is_leader else self._leader.revoke()
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _establish(self) -> None:
+        # A new leader may not have applied everything committed before its term: a barrier
+        # entry makes the broker refill and heartbeat timers start from complete state.
+        try:
+            await self.apply(Barrier())
+        except (NoLeaderError, RaftError) as exc:
+            log.warning("leadership barrier failed, not leading: %s", exc)
+            return
+        if self.raft.is_leader() and not self._leader.active:
+            self._leader.establish()
+
+    def local_rpc(self) -> LocalServerRPC:
+        """The client's ServerRPC served in-process (``-dev`` agents)."""
+        from .local_rpc import LocalServerRPC
+
+        return LocalServerRPC(self)
+
+    # -- shared plumbing for endpoints, workers and leader duties -----------------------
+
+    def is_leader(self) -> bool:
+        return self._leader.active
+
+    def snapshot(self) -> Snapshot:
+        return self.store.snapshot()
+
+    async def apply(self, payload: Payload) -> int:
+        """Commit ``payload`` through Raft; returns the index it was applied at."""
+        entry = encode_entry(payload, str(uuid.uuid4()))
+        for attempt in range(1, RAFT_WRITE_ATTEMPTS + 1):
+            try:
+                result = await self.raft.apply(entry, timeout=self.config.raft_apply_timeout)
+            except RaftError:
+                if attempt == RAFT_WRITE_ATTEMPTS:
+                    raise
+                log.warning("raft write not confirmed (attempt %d); retrying", attempt)
+                continue
+            if result.error:
+                raise RaftError(f"raft entry rejected by the state machine: {result.error}")
+            return result.index
+        raise AssertionError("unreachable")
+
+    async def _commit(self, payload: Payload) -> int:
+        return await self.apply(payload)
+
+    async def submit_plan(self, plan: Plan) -> PlanResult:
+        """Plan.Submit: queue the plan for the applier and wait for its result."""
+        return await self.plan_queue.enqueue(plan)
+
+    async def wait_for_index(self, min_index: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self._index_event
+            index = self.store.latest_index()
+            remaining = deadline - time.monotonic()
+            if index > min_index or remaining <= 0:
+                return index
+            try:
+                async with asyncio.timeout(remaining):
+                    await event.wait()
+            except TimeoutError:
+                return self.store.latest_index()
+
+    def _index_bump(self) -> None:
+        event, self._index_event = self._index_event, asyncio.Event()
+        event.set()
+
+    async def _node_expired(self, node_id: str) -> None:
+        node = self.snapshot().node_by_id(node_id)
+        if node is not None and node.status != NODE_STATUS_DOWN:
+            await self.nodes.update_status(node_id, NODE_STATUS_DOWN)
+
+    # -- ServerAPI ----------------------------------------------------------------------
+
+    async def job_register(
+        self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
+    ) -> JobRegisterResponse:
+        self.require_leader()
+        return await self.jobs.register(
+            job, enforce_index=enforce_index, job_modify_index=job_modify_index
+        )
+
+    async def job_deregister(
+        self, namespace: str, job_id: str, *, purge: bool = False
+    ) -> JobDeregisterResponse:
+        self.require_leader()
+        return await self.jobs.deregister(namespace, job_id, purge=purge)
+
+    async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
+        self.require_leader()
+        return await self.allocs.stop(alloc_id)
+
+    def leader_addr(self) -> str:
+        if self.is_leader():
+            return self.config.rpc_advertise
+        return self.raft.leader()
+
+    def peers(self) -> list[str]:
+        return self.raft.peers()
+
+    def members(self) -> list[ServerMember]:
+        host, _, port = self.config.rpc_advertise.rpartition(":")
+        tags = {
+            "role": "nomad",
+            "region": self.region,
+            "dc": self.datacenter,
+            "port": port,
+            "raft_vsn": "3",
+            "leader": "true" if self.is_leader() else "false",
+        }
+        name = f"{self.config.node_name}.{self.region}"
+        return [ServerMember(name=name, addr=host, port=int(port or 0), tags=tags)]
+
+    def broker_stats(self) -> dict[str, int]:
+        return {**self.broker.stats(), **self.blocked.stats()}
+
+    def require_leader(self) -> None:
+        if not self.is_leader():
+            raise NoLeaderError()
+
+    def outstanding_evals(self) -> list[Evaluation]:
+        """Non-terminal evaluations in state (for status pages and tests)."""
+        return [e for e in self.snapshot().evals() if not e.terminal()]

@@ -1,0 +1,174 @@
+"""The Raft log format: an append-only :class:`MessageType` and one payload struct per type.
+
+An entry is a msgpack :class:`Envelope` (format version, type, request ID, payload bytes);
+the payload is the type's struct encoded with :mod:`nomadic.structs.codec`. Never renumber or
+remove a message type: old logs and snapshots must still decode. The leader stamps every ID
+and time into the payload before it is replicated, so applying it needs no clock.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import msgspec
+
+from nomadic.structs import (
+    Allocation,
+    AllocUpdate,
+    DesiredTransition,
+    Evaluation,
+    Job,
+    Node,
+    from_msgpack,
+    to_msgpack,
+)
+from nomadic.structs.codec import Base
+
+__all__ = [
+    "ENTRY_VERSION",
+    "PAYLOAD_TYPES",
+    "AllocClientUpdate",
+    "AllocDesiredTransitionUpdate",
+    "ApplyPlanResults",
+    "Barrier",
+    "Envelope",
+    "EvalUpdateRequest",
+    "JobDeregister",
+    "JobRegister",
+    "MessageType",
+    "NodeDeregister",
+    "NodeRegister",
+    "NodeUpdateStatus",
+    "Payload",
+    "decode_entry",
+    "encode_entry",
+]
+
+ENTRY_VERSION = 1
+
+
+class MessageType(IntEnum):
+    """Append-only: add new types at the end, never reuse a number."""
+
+    JOB_REGISTER = 1
+    JOB_DEREGISTER = 2
+    EVAL_UPDATE = 3
+    ALLOC_CLIENT_UPDATE = 4
+    NODE_REGISTER = 5
+    NODE_UPDATE_STATUS = 6
+    NODE_DEREGISTER = 7
+    APPLY_PLAN_RESULTS = 8
+    ALLOC_UPDATE_DESIRED_TRANSITION = 9
+    BARRIER = 10
+
+
+class JobRegister(Base):
+    job: Job
+    eval: Evaluation | None = None
+
+
+class JobDeregister(Base):
+    namespace: str
+    job_id: str
+    purge: bool = False
+    submit_time: int = 0
+    eval: Evaluation | None = None
+
+
+class EvalUpdateRequest(Base):
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class AllocClientUpdate(Base):
+    allocs: list[AllocUpdate] = msgspec.field(default_factory=list)
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class NodeRegister(Base):
+    node: Node
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class NodeUpdateStatus(Base):
+    node_id: str
+    status: str
+    updated_at: int = 0
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class NodeDeregister(Base):
+    node_ids: list[str] = msgspec.field(default_factory=list, name="NodeIDs")
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class ApplyPlanResults(Base):
+    """What the plan applier commits: placed/updated allocs, stops, preemptions, the eval."""
+
+    eval_id: str = ""
+    job: Job | None = None  # the plan's job, attached to placed allocs that carry none
+    allocs_updated: list[Allocation] = msgspec.field(default_factory=list)
+    allocs_stopped: list[Allocation] = msgspec.field(default_factory=list)
+    allocs_preempted: list[Allocation] = msgspec.field(default_factory=list)
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class AllocDesiredTransitionUpdate(Base):
+    allocs: dict[str, DesiredTransition] = msgspec.field(default_factory=dict)
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class Barrier(Base):
+    """Changes nothing: once it is applied, everything committed before it is too."""
+
+
+Payload = (
+    JobRegister
+    | JobDeregister
+    | EvalUpdateRequest
+    | AllocClientUpdate
+    | NodeRegister
+    | NodeUpdateStatus
+    | NodeDeregister
+    | ApplyPlanResults
+    | AllocDesiredTransitionUpdate
+    | Barrier
+)
+
+PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
+    MessageType.JOB_REGISTER: JobRegister,
+    MessageType.JOB_DEREGISTER: JobDeregister,
+    MessageType.EVAL_UPDATE: EvalUpdateRequest,
+    MessageType.ALLOC_CLIENT_UPDATE: AllocClientUpdate,
+    MessageType.NODE_REGISTER: NodeRegister,
+    MessageType.NODE_UPDATE_STATUS: NodeUpdateStatus,
+    MessageType.NODE_DEREGISTER: NodeDeregister,
+    MessageType.APPLY_PLAN_RESULTS: ApplyPlanResults,
+    MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: AllocDesiredTransitionUpdate,
+    MessageType.BARRIER: Barrier,
+}
+_TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
+
+
+class Envelope(msgspec.Struct, array_like=True):
+    version: int
+    type: int
+    request_id: str
+    payload: bytes
+
+
+def encode_entry(payload: Payload, request_id: str) -> bytes:
+    """The bytes to replicate for ``payload``; ``request_id`` makes retries idempotent."""
+    envelope = Envelope(ENTRY_VERSION, _TYPE_OF[type(payload)], request_id, to_msgpack(payload))
+    return to_msgpack(envelope)
+
+
+def decode_entry(data: bytes) -> tuple[MessageType, str, Payload]:
+    """(type, request ID, payload); raises ``DecodeError`` or ``ValueError`` on bad input."""
+    envelope = from_msgpack(data, Envelope)
+    if envelope.version > ENTRY_VERSION:
+        raise ValueError(
+            f"raft entry format {envelope.version} is newer than this server understands "
+            f"({ENTRY_VERSION}); upgrade this server"
+        )
+    mtype = MessageType(envelope.type)
+    return mtype, envelope.request_id, from_msgpack(envelope.payload, PAYLOAD_TYPES[mtype])

@@ -1,0 +1,251 @@
+"""The finite state machine Raft drives: decode a log entry, apply it to the StateStore.
+
+``FSM.apply`` is deterministic: the same entries in the same order give the same state on every
+server. It reads no clock, draws no random number and makes no ID; the leader stamped all of
+those into the payload. Recent request IDs are remembered (a bounded, ordered window that is
+part of the snapshot) so a write the leader retries after a lost acknowledgement is applied
+once. Snapshots are our own msgpack, never pickle.
+
+Listeners let the server react to what was applied: upserted evaluations (the leader's broker
+enqueues pending ones, blocked ones go to the blocked-evals tracker) and capacity changes
+(a node became ready, an allocation became terminal) that may unblock evaluations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import immutables
+import msgspec
+
+from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, from_msgpack, to_msgpack
+from nomadic.structs.consts import NODE_STATUS_READY
+
+from . import entries as e
+from .snapshot import Tables
+from .store import StateStore
+
+__all__ = ["FSM", "ApplyResult", "MessageType"]
+
+MessageType = e.MessageType
+log = logging.getLogger(__name__)
+
+REQUEST_ID_WINDOW = 8192  # how many recent request IDs are remembered for dedupe
+SNAPSHOT_VERSION = 1
+
+EvalListener = Callable[[list[Evaluation]], object]
+CapacityListener = Callable[[int], object]
+
+
+class ApplyResult(msgspec.Struct, frozen=True):
+    index: int
+    error: str = ""
+    duplicate: bool = False
+
+
+class FSMSnapshot(msgspec.Struct, array_like=True):
+    version: int
+    last_index: int
+    request_ids: list[tuple[str, int]]
+    table_index: dict[str, int]
+    jobs: list[Job]
+    job_versions: list[Job]
+    job_summaries: list[JobSummary]
+    evals: list[Evaluation]
+    allocs: list[Allocation]
+    nodes: list[Node]
+
+
+class FSM:
+    def __init__(self, store: StateStore | None = None) -> None:
+        self.store = store or StateStore()
+        self.last_index = 0
+        self._request_ids: OrderedDict[str, int] = OrderedDict()
+        self._eval_listeners: list[EvalListener] = []
+        self._capacity_listeners: list[CapacityListener] = []
+
+    def add_eval_listener(self, fn: EvalListener) -> None:
+        self._eval_listeners.append(fn)
+
+    def add_capacity_listener(self, fn: CapacityListener) -> None:
+        self._capacity_listeners.append(fn)
+
+    def apply(self, index: int, entry: bytes) -> ApplyResult:
+        """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
+        self.last_index = max(self.last_index, index)
+        try:
+            mtype, request_id, payload = e.decode_entry(entry)
+        except (ValueError, msgspec.DecodeError) as exc:
+            log.error("raft entry %d cannot be decoded, skipped: %s", index, exc)
+            return ApplyResult(index, error=f"undecodable entry: {exc}")
+        if request_id:
+            seen = self._request_ids.get(request_id)
+            if seen is not None:
+                return ApplyResult(seen, duplicate=True)
+            self._request_ids[request_id] = index
+            while len(self._request_ids) > REQUEST_ID_WINDOW:
+                self._request_ids.popitem(last=False)
+        handler = _HANDLERS[mtype]
+        handler(self, index, payload)
+        return ApplyResult(index)
+
+    # -- handlers (one per message type) ------------------------------------------------
+
+    def _job_register(self, index: int, p: e.JobRegister) -> None:
+        job = self.store.upsert_job(index, p.job)
+        if p.eval is not None:
+            ev = msgspec.structs.replace(p.eval, job_modify_index=job.job_modify_index)
+            self._evals(index, [ev])
+
+    def _job_deregister(self, index: int, p: e.JobDeregister) -> None:
+        if p.purge:
+            self.store.delete_job(index, p.namespace, p.job_id)
+        else:
+            job = self.store.snapshot().job_by_id(p.namespace, p.job_id)
+            if job is not None:
+                stopped = msgspec.structs.replace(job, stop=True, submit_time=p.submit_time)
+                self.store.upsert_job(index, stopped)
+        self._evals(index, [p.eval] if p.eval else [])
+
+    def _eval_update(self, index: int, p: e.EvalUpdateRequest) -> None:
+        self._evals(index, p.evals)
+
+    def _alloc_client_update(self, index: int, p: e.AllocClientUpdate) -> None:
+        before = self.store.snapshot()
+        self.store.update_allocs_from_client(index, p.allocs)
+        self._evals(index, p.evals)
+        freed = any(
+            (old := before.alloc_by_id(u.id)) is not None
+            and not old.client_terminal()
+            and u.client_status in ("complete", "failed", "lost")
+            for u in p.allocs
+        )
+        if freed:
+            self._capacity(index)
+
+    def _node_register(self, index: int, p: e.NodeRegister) -> None:
+        self.store.upsert_node(index, p.node)
+        self._evals(index, p.evals)
+        if p.node.status == NODE_STATUS_READY:
+            self._capacity(index)
+
+    def _node_update_status(self, index: int, p: e.NodeUpdateStatus) -> None:
+        self.store.update_node_status(index, p.node_id, p.status, p.updated_at)
+        self._evals(index, p.evals)
+        if p.status == NODE_STATUS_READY:
+            self._capacity(index)
+
+    def _node_deregister(self, index: int, p: e.NodeDeregister) -> None:
+        self.store.delete_nodes(index, p.node_ids)
+        self._evals(index, p.evals)
+
+    def _apply_plan_results(self, index: int, p: e.ApplyPlanResults) -> None:
+        updated = p.allocs_updated
+        if p.job is not None:
+            job = p.job
+            updated = [a if a.job else msgspec.structs.replace(a, job=job) for a in updated]
+        allocs = [*p.allocs_stopped, *p.allocs_preempted, *updated]
+        self.store.upsert_allocs(index, allocs)
+        self._evals(index, p.evals)
+        if p.allocs_stopped or p.allocs_preempted:
+            self._capacity(index)
+
+    def _alloc_desired_transition(self, index: int, p: e.AllocDesiredTransitionUpdate) -> None:
+        self.store.update_desired_transitions(index, p.allocs)
+        self._evals(index, p.evals)
+
+    def _barrier(self, index: int, p: e.Barrier) -> None:
+        pass
+
+    def _evals(self, index: int, evals: list[Evaluation]) -> None:
+        if not evals:
+            return
+        self.store.upsert_evals(index, evals)
+        snap = self.store.snapshot()
+        stored = [s for ev in evals if (s := snap.eval_by_id(ev.id)) is not None]
+        for fn in list(self._eval_listeners):
+            fn(stored)
+
+    def _capacity(self, index: int) -> None:
+        for fn in list(self._capacity_listeners):
+            fn(index)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """The whole state as msgpack (deterministic ordering, so equal states are equal bytes)."""
+        t = self.store.snapshot().tables
+        snap = FSMSnapshot(
+            version=SNAPSHOT_VERSION,
+            last_index=self.last_index,
+            request_ids=list(self._request_ids.items()),
+            table_index=dict(sorted(t.table_index.items())),
+            jobs=[t.jobs[k] for k in sorted(t.jobs.keys())],
+            job_versions=[j for k in sorted(t.job_versions.keys()) for j in t.job_versions[k]],
+            job_summaries=[t.job_summary[k] for k in sorted(t.job_summary.keys())],
+            evals=[t.evals[k] for k in sorted(t.evals.keys())],
+            allocs=[t.allocs[k] for k in sorted(t.allocs.keys())],
+            nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
+        )
+        return to_msgpack(snap)
+
+    def restore(self, data: bytes) -> None:
+        """Replace the whole state with a snapshot made by :meth:`snapshot`."""
+        snap = from_msgpack(data, FSMSnapshot)
+        if snap.version > SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot format {snap.version} is newer than this server")
+        self.last_index = snap.last_index
+        self._request_ids = OrderedDict(snap.request_ids)
+        self.store.restore(_tables_from(snap))
+
+
+def _tables_from(snap: FSMSnapshot) -> Tables:
+    versions: dict[tuple[str, str], list[Job]] = {}
+    for job in snap.job_versions:
+        versions.setdefault((job.namespace, job.id), []).append(job)
+    by: dict[str, dict[object, dict[str, bool]]] = {
+        "job": {},
+        "node": {},
+        "eval": {},
+        "evals_by_job": {},
+    }
+    for a in snap.allocs:
+        by["job"].setdefault((a.namespace, a.job_id), {})[a.id] = True
+        by["node"].setdefault(a.node_id, {})[a.id] = True
+        by["eval"].setdefault(a.eval_id, {})[a.id] = True
+    for ev in snap.evals:
+        by["evals_by_job"].setdefault((ev.namespace, ev.job_id), {})[ev.id] = True
+
+    def nested(d: dict[object, dict[str, bool]]) -> Any:
+        return immutables.Map({k: immutables.Map(v) for k, v in d.items()})
+
+    return Tables(
+        jobs=immutables.Map({(j.namespace, j.id): j for j in snap.jobs}),
+        job_versions=immutables.Map({k: tuple(v) for k, v in versions.items()}),
+        job_summary=immutables.Map({(s.namespace, s.job_id): s for s in snap.job_summaries}),
+        evals=immutables.Map({ev.id: ev for ev in snap.evals}),
+        allocs=immutables.Map({a.id: a for a in snap.allocs}),
+        nodes=immutables.Map({n.id: n for n in snap.nodes}),
+        allocs_by_job=nested(by["job"]),
+        allocs_by_node=nested(by["node"]),
+        allocs_by_eval=nested(by["eval"]),
+        evals_by_job=nested(by["evals_by_job"]),
+        table_index=immutables.Map(snap.table_index),
+    )
+
+
+_HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
+    e.MessageType.JOB_REGISTER: FSM._job_register,  # type: ignore[dict-item]
+    e.MessageType.JOB_DEREGISTER: FSM._job_deregister,  # type: ignore[dict-item]
+    e.MessageType.EVAL_UPDATE: FSM._eval_update,  # type: ignore[dict-item]
+    e.MessageType.ALLOC_CLIENT_UPDATE: FSM._alloc_client_update,  # type: ignore[dict-item]
+    e.MessageType.NODE_REGISTER: FSM._node_register,  # type: ignore[dict-item]
+    e.MessageType.NODE_UPDATE_STATUS: FSM._node_update_status,  # type: ignore[dict-item]
+    e.MessageType.NODE_DEREGISTER: FSM._node_deregister,  # type: ignore[dict-item]
+    e.MessageType.APPLY_PLAN_RESULTS: FSM._apply_plan_results,  # type: ignore[dict-item]
+    e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: FSM._alloc_desired_transition,  # type: ignore[dict-item]
+    e.MessageType.BARRIER: FSM._barrier,  # type: ignore[dict-item]
+}

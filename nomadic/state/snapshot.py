@@ -1,0 +1,138 @@
+"""The state's tables and the read-only :class:`StateSnapshot` over one version of them.
+
+Every table is an ``immutables.Map`` (a persistent HAMT), and so is every secondary index
+(a map of keys to a map used as a set). A :class:`Tables` value is one consistent version of
+the whole state; a snapshot holds a reference to one, so taking it is O(1) and later writes
+(which build a new ``Tables``) are never visible through it.
+
+Objects stored in the tables are shared, not copied: callers must treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+import immutables
+
+from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+
+__all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
+
+
+class _Indexed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def create_index(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Indexed)
+
+JobKey = tuple[str, str]
+
+# Names of the tables whose write index is tracked (what blocking queries watch).
+TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes")
+
+
+class Tables(NamedTuple):
+    """One immutable version of every table and index."""
+
+    jobs: immutables.Map[JobKey, Job]
+    job_versions: immutables.Map[JobKey, tuple[Job, ...]]
+    job_summary: immutables.Map[JobKey, JobSummary]
+    evals: immutables.Map[str, Evaluation]
+    allocs: immutables.Map[str, Allocation]
+    nodes: immutables.Map[str, Node]
+    # secondary indexes: key -> set of IDs (a map to True)
+    allocs_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
+    allocs_by_node: immutables.Map[str, immutables.Map[str, bool]]
+    allocs_by_eval: immutables.Map[str, immutables.Map[str, bool]]
+    evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
+    # table name -> last index that changed it
+    table_index: immutables.Map[str, int]
+
+
+def empty_tables() -> Tables:
+    empty: immutables.Map[Any, Any] = immutables.Map()
+    return Tables(*([empty] * len(Tables._fields)))
+
+
+class Snapshot:
+    """A consistent, read-only view of the state (implements ``StateSnapshot``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    @property
+    def tables(self) -> Tables:
+        return self._t
+
+    def latest_index(self) -> int:
+        return max(self._t.table_index.values(), default=0)
+
+    def table_index(self, table: str) -> int:
+        return self._t.table_index.get(table, 0)
+
+    # jobs
+    def job_by_id(self, namespace: str, job_id: str) -> Job | None:
+        return self._t.jobs.get((namespace, job_id))
+
+    def jobs(self, namespace: str | None = None, prefix: str = "") -> list[Job]:
+        found = [
+            job
+            for (ns, jid), job in self._t.jobs.items()
+            if (namespace is None or ns == namespace) and jid.startswith(prefix)
+        ]
+        return sorted(found, key=lambda j: (j.id, j.namespace))
+
+    def job_versions(self, namespace: str, job_id: str) -> list[Job]:
+        return list(self._t.job_versions.get((namespace, job_id), ()))
+
+    def job_summary(self, namespace: str, job_id: str) -> JobSummary | None:
+        return self._t.job_summary.get((namespace, job_id))
+
+    # evaluations
+    def eval_by_id(self, eval_id: str) -> Evaluation | None:
+        return self._t.evals.get(eval_id)
+
+    def evals(self, prefix: str = "") -> list[Evaluation]:
+        found = [e for eid, e in self._t.evals.items() if eid.startswith(prefix)]
+        return sorted(found, key=lambda e: (e.create_index, e.id))
+
+    def evals_by_job(self, namespace: str, job_id: str) -> list[Evaluation]:
+        ids = self._t.evals_by_job.get((namespace, job_id))
+        return self._collect(self._t.evals, ids)
+
+    # allocations
+    def alloc_by_id(self, alloc_id: str) -> Allocation | None:
+        return self._t.allocs.get(alloc_id)
+
+    def allocs(self, prefix: str = "") -> list[Allocation]:
+        found = [a for aid, a in self._t.allocs.items() if aid.startswith(prefix)]
+        return sorted(found, key=lambda a: (a.create_index, a.id))
+
+    def allocs_by_job(self, namespace: str, job_id: str) -> list[Allocation]:
+        return self._collect(self._t.allocs, self._t.allocs_by_job.get((namespace, job_id)))
+
+    def allocs_by_node(self, node_id: str) -> list[Allocation]:
+        return self._collect(self._t.allocs, self._t.allocs_by_node.get(node_id))
+
+    def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
+        return self._collect(self._t.allocs, self._t.allocs_by_eval.get(eval_id))
+
+    # nodes
+    def node_by_id(self, node_id: str) -> Node | None:
+        return self._t.nodes.get(node_id)
+
+    def nodes(self, prefix: str = "") -> list[Node]:
+        found = [n for nid, n in self._t.nodes.items() if nid.startswith(prefix)]
+        return sorted(found, key=lambda n: n.id)
+
+    @staticmethod
+    def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:
+        if not ids:
+            return []
+        found = [table[i] for i in ids if i in table]
+        return sorted(found, key=lambda o: (o.create_index, o.id))

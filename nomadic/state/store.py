@@ -1,0 +1,293 @@
+"""The StateStore: the server's in-memory database, written only by the FSM.
+
+Writes build a new :class:`~nomadic.state.snapshot.Tables` from the current one inside a
+:class:`_Txn` and swap it in at commit, so readers holding a snapshot keep their consistent
+view. Every write stamps the Raft index on the objects and on the tables it changed, keeps the
+secondary indexes, job summaries and job status in step, then tells listeners
+``(index, {changed table names})`` from the thread that applied it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import immutables
+import msgspec
+
+from nomadic.structs import Allocation, AllocUpdate, DesiredTransition, Evaluation, Job, Node
+
+from . import summary as summaries
+from .snapshot import JobKey, Snapshot, Tables, empty_tables
+
+__all__ = ["Listener", "StateStore"]
+
+MAX_JOB_VERSIONS = 6  # Nomad's JobTrackedVersions
+
+Listener = Callable[[int, frozenset[str]], object]
+_replace = msgspec.structs.replace
+
+
+class StateStore:
+    """Owns the current :class:`Tables`; hands out O(1) snapshots."""
+
+    def __init__(self) -> None:
+        self._tables = empty_tables()
+        self._listeners: list[Listener] = []
+        self._write_lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self._tables)
+
+    def latest_index(self) -> int:
+        return self.snapshot().latest_index()
+
+    def add_listener(self, fn: Listener) -> None:
+        """Call ``fn(index, tables)`` after every write (from the writing thread)."""
+        self._listeners.append(fn)
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def upsert_job(self, index: int, job: Job) -> Job:
+        """Store ``job``; bumps Version and JobModifyIndex when the spec changed."""
+        with self._txn(index) as t:
+            return t.upsert_job(job)
+
+    def delete_job(self, index: int, namespace: str, job_id: str) -> None:
+        with self._txn(index) as t:
+            t.delete_job((namespace, job_id))
+
+    # -- evals ----------------------------------------------------------------------------
+
+    def upsert_evals(self, index: int, evals: Iterable[Evaluation]) -> None:
+        with self._txn(index) as t:
+            for ev in evals:
+                t.upsert_eval(ev)
+
+    # -- allocs ---------------------------------------------------------------------------
+
+    def upsert_allocs(self, index: int, allocs: Iterable[Allocation]) -> None:
+        """Insert or replace allocations from the scheduler (server-side fields)."""
+        with self._txn(index) as t:
+            for alloc in allocs:
+                t.upsert_alloc(alloc, server_change=True)
+
+    def update_allocs_from_client(self, index: int, updates: Iterable[AllocUpdate]) -> None:
+        """Apply client-reported status; unknown allocation IDs are skipped."""
+        with self._txn(index) as t:
+            for up in updates:
+                old = t.get("allocs", up.id)
+                if old is None:
+                    continue
+                new = _replace(
+                    old,
+                    client_status=up.client_status,
+                    client_description=up.client_description,
+                    task_states=up.task_states,
+                    modify_time=up.modify_time or old.modify_time,
+                )
+                t.upsert_alloc(new, server_change=False)
+
+    def update_desired_transitions(
+        self, index: int, transitions: dict[str, DesiredTransition]
+    ) -> None:
+        with self._txn(index) as t:
+            for alloc_id, transition in transitions.items():
+                old = t.get("allocs", alloc_id)
+                if old is not None:
+                    t.upsert_alloc(_replace(old, desired_transition=transition), True)
+
+    # -- nodes ----------------------------------------------------------------------------
+
+    def upsert_node(self, index: int, node: Node) -> None:
+        with self._txn(index) as t:
+            old = t.get("nodes", node.id)
+            create = old.create_index if old is not None else index
+            t.put("nodes", node.id, _replace(node, create_index=create, modify_index=index))
+
+    def update_node_status(self, index: int, node_id: str, status: str, updated_at: int) -> None:
+        with self._txn(index) as t:
+            old = t.get("nodes", node_id)
+            if old is not None:
+                new = _replace(old, status=status, status_updated_at=updated_at, modify_index=index)
+                t.put("nodes", node_id, new)
+
+    def delete_nodes(self, index: int, node_ids: Iterable[str]) -> None:
+        with self._txn(index) as t:
+            for node_id in node_ids:
+                t.delete("nodes", node_id)
+
+    # -- whole-state restore (snapshots) ----------------------------------------------------
+
+    def restore(self, tables: Tables) -> None:
+        with self._write_lock:
+            self._tables = tables
+        self._notify(Snapshot(tables).latest_index(), frozenset(tables.table_index.keys()))
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _txn(self, index: int) -> _TxnContext:
+        return _TxnContext(self, index)
+
+    def _commit(self, t: _Txn) -> None:
+        self._tables = t.finish()
+
+    def _notify(self, index: int, changed: frozenset[str]) -> None:
+        for fn in list(self._listeners):
+            fn(index, changed)
+
+
+class _TxnContext:
+    def __init__(self, store: StateStore, index: int) -> None:
+        self._store = store
+        self._index = index
+        self._txn: _Txn | None = None
+
+    def __enter__(self) -> _Txn:
+        self._store._write_lock.acquire()
+        self._txn = _Txn(self._store._tables, self._index)
+        return self._txn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        txn = self._txn
+        assert txn is not None
+        try:
+            if exc_type is None:
+                txn.fix_job_statuses()
+                self._store._commit(txn)
+        finally:
+            self._store._write_lock.release()
+        if exc_type is None and txn.changed:
+            self._store._notify(self._index, frozenset(txn.changed))
+
+
+class _Txn:
+    """A write in progress over one version of the tables."""
+
+    def __init__(self, tables: Tables, index: int) -> None:
+        self.index = index
+        self.maps: dict[str, Any] = tables._asdict()
+        self.changed: set[str] = set()
+        self._touched_jobs: set[JobKey] = set()
+
+    def get(self, table: str, key: Any) -> Any:
+        return self.maps[table].get(key)
+
+    def put(self, table: str, key: Any, value: Any) -> None:
+        self.maps[table] = self.maps[table].set(key, value)
+        self.changed.add(table)
+
+    def delete(self, table: str, key: Any) -> None:
+        if key in self.maps[table]:
+            self.maps[table] = self.maps[table].delete(key)
+            self.changed.add(table)
+
+    def index_add(self, name: str, key: Any, member: str) -> None:
+        members = self.maps[name].get(key, immutables.Map())
+        if member not in members:
+            self.maps[name] = self.maps[name].set(key, members.set(member, True))
+
+    def index_remove(self, name: str, key: Any, member: str) -> None:
+        members = self.maps[name].get(key)
+        if members is not None and member in members:
+            self.maps[name] = self.maps[name].set(key, members.delete(member))
+
+    def finish(self) -> Tables:
+        index_map = self.maps["table_index"]
+        for table in self.changed:
+            index_map = index_map.set(table, self.index)
+        self.maps["table_index"] = index_map
+        return Tables(**self.maps)
+
+    # jobs
+
+    def upsert_job(self, job: Job) -> Job:
+        key = (job.namespace, job.id)
+        old: Job | None = self.get("jobs", key)
+        if old is None:
+            job = _replace(job, create_index=self.index, job_modify_index=self.index, version=0)
+        elif summaries.spec_changed(job, old):
+            job = _replace(
+                job,
+                create_index=old.create_index,
+                job_modify_index=self.index,
+                version=old.version + 1,
+                stable=False,
+            )
+        else:
+            job = _replace(
+                job,
+                create_index=old.create_index,
+                job_modify_index=old.job_modify_index,
+                version=old.version,
+                stable=old.stable,
+                submit_time=old.submit_time,
+            )
+        job = _replace(job, modify_index=self.index, status=job.status or "pending")
+        self.put("jobs", key, job)
+        versions: tuple[Job, ...] = self.get("job_versions", key) or ()
+        kept = [v for v in versions if v.version != job.version]
+        self.put("job_versions", key, (job, *kept)[:MAX_JOB_VERSIONS])
+        summary = summaries.summary_for_job(job, self.get("job_summary", key), self.index)
+        self.put("job_summary", key, summary)
+        self._touched_jobs.add(key)
+        return job
+
+    def delete_job(self, key: JobKey) -> None:
+        self.delete("jobs", key)
+        self.delete("job_versions", key)
+        self.delete("job_summary", key)
+
+    # evals
+
+    def upsert_eval(self, ev: Evaluation) -> None:
+        old: Evaluation | None = self.get("evals", ev.id)
+        create = old.create_index if old is not None else self.index
+        ev = _replace(ev, create_index=create, modify_index=self.index)
+        self.put("evals", ev.id, ev)
+        key = (ev.namespace, ev.job_id)
+        self.index_add("evals_by_job", key, ev.id)
+        summary = self.get("job_summary", key)
+        if summary is not None:
+            new = summaries.apply_queued(summary, ev, self.index)
+            if new is not None:
+                self.put("job_summary", key, new)
+        self._touched_jobs.add(key)
+
+    # allocs
+
+    def upsert_alloc(self, alloc: Allocation, server_change: bool) -> None:
+        old: Allocation | None = self.get("allocs", alloc.id)
+        key = (alloc.namespace, alloc.job_id)
+        if alloc.job is None:
+            alloc = _replace(alloc, job=old.job if old is not None else self.get("jobs", key))
+        create = old.create_index if old is not None else self.index
+        alloc_modify = self.index if server_change or old is None else old.alloc_modify_index
+        alloc = _replace(
+            alloc, create_index=create, modify_index=self.index, alloc_modify_index=alloc_modify
+        )
+        self.put("allocs", alloc.id, alloc)
+        if old is not None and old.node_id != alloc.node_id:
+            self.index_remove("allocs_by_node", old.node_id, alloc.id)
+        self.index_add("allocs_by_job", key, alloc.id)
+        self.index_add("allocs_by_node", alloc.node_id, alloc.id)
+        self.index_add("allocs_by_eval", alloc.eval_id, alloc.id)
+        summary = self.get("job_summary", key)
+        if summary is not None:
+            new = summaries.apply_alloc(summary, old, alloc, self.index)
+            if new is not None:
+                self.put("job_summary", key, new)
+        self._touched_jobs.add(key)
+
+    def fix_job_statuses(self) -> None:
+        """Re-derive the status of every job this write touched (Nomad's setJobStatuses)."""
+        tables = Tables(**self.maps)
+        view = Snapshot(tables)
+        for key in self._touched_jobs:
+            job: Job | None = self.get("jobs", key)
+            if job is None:
+                continue
+            status = summaries.job_status(job, view.allocs_by_job(*key), view.evals_by_job(*key))
+            if status != job.status:
+                self.put("jobs", key, _replace(job, status=status, modify_index=self.index))

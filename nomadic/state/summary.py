@@ -1,0 +1,127 @@
+"""Derived job data the store keeps up to date: job summaries and job status.
+
+Both follow Nomad's state store: a summary counts a job's allocations per task group by client
+status (``updateSummaryWithAlloc``), with ``Queued`` taken from the latest evaluation's
+``QueuedAllocations``; a job's status is derived from its allocations and evaluations
+(``getJobStatus``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import msgspec
+
+from nomadic.structs import Allocation, Evaluation, Job, JobSummary, JobSummaryCounts
+from nomadic.structs.consts import (
+    ALLOC_CLIENT_COMPLETE,
+    ALLOC_CLIENT_FAILED,
+    ALLOC_CLIENT_LOST,
+    ALLOC_CLIENT_PENDING,
+    ALLOC_CLIENT_RUNNING,
+    ALLOC_CLIENT_UNKNOWN,
+    JOB_STATUS_DEAD,
+    JOB_STATUS_PENDING,
+    JOB_STATUS_RUNNING,
+    JOB_TYPE_SYSTEM,
+)
+
+__all__ = ["apply_alloc", "apply_queued", "job_status", "spec_changed", "summary_for_job"]
+
+# client status -> JobSummaryCounts field
+_BINS = {
+    ALLOC_CLIENT_PENDING: "starting",
+    ALLOC_CLIENT_RUNNING: "running",
+    ALLOC_CLIENT_COMPLETE: "complete",
+    ALLOC_CLIENT_FAILED: "failed",
+    ALLOC_CLIENT_LOST: "lost",
+    ALLOC_CLIENT_UNKNOWN: "unknown",
+}
+
+_SERVER_FIELDS = {
+    "status": "",
+    "status_description": "",
+    "stable": False,
+    "version": 0,
+    "submit_time": 0,
+    "create_index": 0,
+    "modify_index": 0,
+    "job_modify_index": 0,
+}
+
+
+def spec_changed(new: Job, old: Job) -> bool:
+    """True when the user-visible spec differs (server-set fields are ignored)."""
+    return msgspec.structs.replace(new, **_SERVER_FIELDS) != msgspec.structs.replace(
+        old, **_SERVER_FIELDS
+    )
+
+
+def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSummary:
+    """The job's summary with a (zeroed) entry for every task group it now has."""
+    if existing is None:
+        summary = JobSummary(job_id=job.id, namespace=job.namespace, create_index=index)
+    else:
+        summary = copy.deepcopy(existing)
+    for tg in job.task_groups:
+        summary.summary.setdefault(tg.name, JobSummaryCounts())
+    summary.modify_index = index
+    return summary
+
+
+def apply_alloc(
+    summary: JobSummary, old: Allocation | None, new: Allocation, index: int
+) -> JobSummary | None:
+    """The summary after ``old`` became ``new``; None when nothing changed."""
+    if old is not None and old.client_status == new.client_status:
+        return None
+    summary = copy.deepcopy(summary)
+    counts = summary.summary.setdefault(new.task_group, JobSummaryCounts())
+    if old is None:
+        if new.client_status == ALLOC_CLIENT_PENDING:
+            counts.starting += 1
+            if counts.queued > 0:
+                counts.queued -= 1
+        elif new.client_status in _BINS:
+            _bump(counts, new.client_status, 1)
+    else:
+        _bump(counts, new.client_status, 1)
+        _bump(counts, old.client_status, -1)
+    summary.modify_index = index
+    return summary
+
+
+def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> JobSummary | None:
+    """Set each group's ``Queued`` from the eval's QueuedAllocations; None when unchanged."""
+    changed = False
+    new = copy.deepcopy(summary)
+    for tg, queued in evaluation.queued_allocations.items():
+        counts = new.summary.get(tg)
+        if counts is not None and counts.queued != queued:
+            counts.queued = queued
+            changed = True
+    if not changed:
+        return None
+    new.modify_index = index
+    return new
+
+
+def _bump(counts: JobSummaryCounts, client_status: str, delta: int) -> None:
+    field = _BINS.get(client_status)
+    if field is None:
+        return
+    value = getattr(counts, field) + delta
+    setattr(counts, field, max(value, 0))
+
+
+def job_status(job: Job, allocs: list[Allocation], evals: list[Evaluation]) -> str:
+    """Nomad's getJobStatus: running while any alloc runs, pending while any eval is open."""
+    if job.type == JOB_TYPE_SYSTEM or job.is_parameterized() or job.is_periodic():
+        return JOB_STATUS_DEAD if job.stop else JOB_STATUS_RUNNING
+    if any(not a.terminal() for a in allocs):
+        return JOB_STATUS_RUNNING
+    if any(not e.terminal() for e in evals):
+        return JOB_STATUS_PENDING
+    if allocs or evals:
+        return JOB_STATUS_DEAD
+    return JOB_STATUS_PENDING

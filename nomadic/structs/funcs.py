@@ -1,0 +1,162 @@
+"""Resource arithmetic shared by the scheduler and the plan applier (Nomad's ``structs/funcs.go``).
+
+- :func:`allocs_fit`: do these allocations fit on this node? (cpu, memory, disk, ports)
+- :func:`score_fit_binpack` / :func:`score_fit_spread`: how good a fit a node is, in [0, 18]
+- :func:`used_ports` / :func:`parse_port_ranges`: which host ports a set of allocations holds
+- :func:`compute_node_class`: the hash that groups nodes which are identical for feasibility
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+
+from .alloc import Allocation
+from .node import Node
+
+__all__ = [
+    "BINPACK_MAX_FIT_SCORE",
+    "allocs_fit",
+    "compute_free_percentage",
+    "compute_node_class",
+    "node_available",
+    "parse_port_ranges",
+    "score_fit_binpack",
+    "score_fit_spread",
+    "used_ports",
+]
+
+# ScoreFitBinPack and ScoreFitSpread return at most this; rank.py divides by it.
+BINPACK_MAX_FIT_SCORE = 18.0
+
+# The dimension names Nomad reports in AllocMetric.DimensionExhausted.
+DIMENSION_CPU = "cpu"
+DIMENSION_MEMORY = "memory"
+DIMENSION_DISK = "disk"
+DIMENSION_PORT_COLLISION = "network: port collision"
+
+
+def node_available(node: Node) -> tuple[int, int, int]:
+    """(cpu MHz, memory MB, disk MB) the node offers: its resources minus reserved ones."""
+    res, rsv = node.node_resources, node.reserved_resources
+    return (
+        res.cpu.cpu_shares - rsv.cpu.cpu_shares,
+        res.memory.memory_mb - rsv.memory.memory_mb,
+        res.disk.disk_mb - rsv.disk.disk_mb,
+    )
+
+
+def parse_port_ranges(spec: str) -> set[int]:
+    """``"22,80,8000-8002"`` -> {22, 80, 8000, 8001, 8002}; blanks ignored, bad parts raise."""
+    ports: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            lo_s, hi_s = part.split("-", 1)
+            lo, hi = int(lo_s), int(hi_s)
+            if lo > hi:
+                raise ValueError(f"invalid port range {part!r}: start is after end")
+            ports.update(range(lo, hi + 1))
+        else:
+            ports.add(int(part))
+    return ports
+
+
+def _node_reserved_ports(node: Node) -> set[int]:
+    try:
+        return parse_port_ranges(node.reserved_resources.networks.reserved_host_ports)
+    except ValueError:
+        return set()
+
+
+def used_ports(node: Node, allocs: Iterable[Allocation]) -> tuple[set[int], str]:
+    """Host ports held on ``node`` by its reservations and the non-terminal ``allocs``.
+
+    Returns (ports, reason); ``reason`` is empty unless two holders claim the same port, in
+    which case it names the port (as Nomad's NetworkIndex does).
+    """
+    used = _node_reserved_ports(node)
+    for alloc in allocs:
+        if alloc.client_terminal():
+            continue
+        # an alloc lists a group port both in Shared.Ports and Shared.Networks: count it once
+        for port in sorted(set(alloc.allocated_resources.ports())):
+            if port <= 0:
+                continue
+            if port in used:
+                return used, f"port {port} already in use"
+            used.add(port)
+    return used, ""
+
+
+def allocs_fit(node: Node, allocs: list[Allocation]) -> tuple[bool, str]:
+    """Do ``allocs`` (everything proposed for the node) fit on ``node``?
+
+    Returns (True, "") or (False, dimension) where dimension is what ran out, in Nomad's
+    words: "cpu", "memory", "disk" or "network: port collision". Allocations the client
+    reports terminal hold no resources.
+    """
+    cpu = mem = disk = 0
+    live = [a for a in allocs if not a.client_terminal()]
+    for alloc in live:
+        c, m, d = alloc.allocated_resources.comparable()
+        cpu, mem, disk = cpu + c, mem + m, disk + d
+    avail_cpu, avail_mem, avail_disk = node_available(node)
+    if cpu > avail_cpu:
+        return False, DIMENSION_CPU
+    if mem > avail_mem:
+        return False, DIMENSION_MEMORY
+    if disk > avail_disk:
+        return False, DIMENSION_DISK
+    _, collision = used_ports(node, live)
+    if collision:
+        return False, DIMENSION_PORT_COLLISION
+    return True, ""
+
+
+def compute_free_percentage(node: Node, util: tuple[int, int, int]) -> tuple[float, float]:
+    """(free cpu fraction, free memory fraction) once ``util`` (cpu, mem, disk) is placed."""
+    res, rsv = node.node_resources, node.reserved_resources
+    node_cpu = float(res.cpu.cpu_shares - rsv.cpu.cpu_shares)
+    node_mem = float(res.memory.memory_mb - rsv.memory.memory_mb)
+    free_cpu = 1.0 - (util[0] / node_cpu) if node_cpu > 0 else 0.0
+    free_mem = 1.0 - (util[1] / node_mem) if node_mem > 0 else 0.0
+    return free_cpu, free_mem
+
+
+def score_fit_binpack(node: Node, util: tuple[int, int, int]) -> float:
+    """BestFit v3: 20 - (10^freeCpu + 10^freeMem), clamped to [0, 18]; a full node scores 18."""
+    free_cpu, free_mem = compute_free_percentage(node, util)
+    score = 20.0 - (math.pow(10.0, free_cpu) + math.pow(10.0, free_mem))
+    return min(max(score, 0.0), BINPACK_MAX_FIT_SCORE)
+
+
+def score_fit_spread(node: Node, util: tuple[int, int, int]) -> float:
+    """Worst fit: (10^freeCpu + 10^freeMem) - 2, clamped to [0, 18]; an empty node scores 18."""
+    free_cpu, free_mem = compute_free_percentage(node, util)
+    score = (math.pow(10.0, free_cpu) + math.pow(10.0, free_mem)) - 2.0
+    return min(max(score, 0.0), BINPACK_MAX_FIT_SCORE)
+
+
+def compute_node_class(node: Node) -> str:
+    """Hash of everything feasibility depends on except ``unique.*`` keys (Nomad's ComputeClass).
+
+    Nodes with the same class pass or fail the same constraints, so the scheduler checks a
+    class once per evaluation.
+    """
+    payload = {
+        "datacenter": node.datacenter,
+        "class": node.node_class,
+        "pool": node.node_pool,
+        "attributes": {k: v for k, v in node.attributes.items() if not k.startswith("unique.")},
+        "meta": {k: v for k, v in node.meta.items() if not k.startswith("unique.")},
+        "drivers": {
+            name: [info.detected, info.healthy] for name, info in sorted(node.drivers.items())
+        },
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return f"v1:{int(digest[:16], 16)}"

@@ -1,0 +1,169 @@
+"""RaftNode over a real pysyncobj instance on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from nomadic.errors import ConfigError, NoLeaderError
+from nomadic.raft import RaftConfig, RaftNode
+from nomadic.state import FSM
+from nomadic.state.entries import NodeRegister, encode_entry
+from nomadic.structs import Node
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_leader(node: RaftNode, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not node.is_leader():
+        assert time.monotonic() < deadline, "no leader elected"
+        await asyncio.sleep(0.01)
+
+
+def register(i: int) -> bytes:
+    return encode_entry(NodeRegister(node=Node(id=f"n{i}", name=f"n{i}")), f"req-{i}")
+
+
+@pytest.fixture
+async def single(tmp_path: Path) -> AsyncIterator[RaftNode]:
+    node = RaftNode(RaftConfig(self_addr=f"127.0.0.1:{free_port()}"), FSM())
+    await node.start()
+    yield node
+    await node.shutdown()
+
+
+async def test_one_node_commit_round_trip(single: RaftNode) -> None:
+    await wait_leader(single)
+    result = await single.apply(register(1))
+    assert not result.error
+    stored = single.fsm.store.snapshot().node_by_id("n1")
+    assert stored is not None and stored.modify_index == result.index
+
+
+async def test_one_node_commits_take_milliseconds(single: RaftNode) -> None:
+    await wait_leader(single)
+    latencies = []
+    for i in range(50):
+        start = time.perf_counter()
+        await single.apply(register(i))
+        latencies.append(time.perf_counter() - start)
+    latencies.sort()
+    # Measured ~0.3 ms p50 here; without the single-node wake-up it is ~50 ms.
+    assert latencies[25] < 0.02
+
+
+async def test_leadership_is_announced_on_the_loop(tmp_path: Path) -> None:
+    node = RaftNode(RaftConfig(self_addr=f"127.0.0.1:{free_port()}"), FSM())
+    heard: list[bool] = []
+    node.add_leadership_listener(heard.append)
+    await node.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not heard:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        assert heard == [True]
+    finally:
+        await node.shutdown()
+
+
+async def test_writes_without_a_leader_are_refused() -> None:
+    node = RaftNode(RaftConfig(self_addr=f"127.0.0.1:{free_port()}"), FSM())
+    with pytest.raises(NoLeaderError):
+        await node.apply(register(1))
+
+
+async def test_state_survives_a_restart_from_the_data_dir(tmp_path: Path) -> None:
+    port = free_port()
+    cfg = RaftConfig(self_addr=f"127.0.0.1:{port}", data_dir=str(tmp_path))
+    first = RaftNode(cfg, FSM())
+    await first.start()
+    await wait_leader(first)
+    for i in range(5):
+        await first.apply(register(i))
+    first._obj.forceLogCompaction()  # type: ignore[union-attr]
+    dump = tmp_path / "raft" / "snapshot"
+    deadline = time.monotonic() + 10
+    while not dump.exists():
+        assert time.monotonic() < deadline, "no snapshot written"
+        await asyncio.sleep(0.02)
+    await first.apply(register(5))  # after the snapshot: only in the journal
+    await first.shutdown()
+
+    # The snapshot is our msgpack, not pickle.
+    decoded = msgspec.msgpack.decode(dump.read_bytes())
+    assert isinstance(decoded, list) and decoded[0] == 1
+
+    second = RaftNode(cfg, FSM())
+    await second.start()
+    try:
+        await wait_leader(second)
+        deadline = time.monotonic() + 10
+        while len(second.fsm.store.snapshot().nodes()) < 6:
+            assert time.monotonic() < deadline, "state not recovered"
+            await asyncio.sleep(0.02)
+    finally:
+        await second.shutdown()
+
+
+async def test_refuses_to_listen_off_loopback_without_a_password() -> None:
+    node = RaftNode(RaftConfig(self_addr=f"0.0.0.0:{free_port()}"), FSM())
+    with pytest.raises(ConfigError, match="encrypt"):
+        await node.start()
+
+
+async def test_three_nodes_replicate_and_survive_losing_the_leader() -> None:
+    addrs = [f"127.0.0.1:{free_port()}" for _ in range(3)]
+    nodes = [
+        RaftNode(RaftConfig(self_addr=a, partners=[p for p in addrs if p != a]), FSM())
+        for a in addrs
+    ]
+    for node in nodes:
+        await node.start()
+    try:
+        leader = await wait_any_leader(nodes)
+        result = await leader.apply(register(1))
+        await wait_all_have(nodes, 1)
+        assert all(
+            n.fsm.store.snapshot().node_by_id("n1").modify_index == result.index  # type: ignore[union-attr]
+            for n in nodes
+        )
+        for follower in (n for n in nodes if n is not leader):
+            with pytest.raises(NoLeaderError):
+                await follower.apply(register(2))
+        await leader.shutdown()
+        rest = [n for n in nodes if n is not leader]
+        new_leader = await wait_any_leader(rest)
+        await new_leader.apply(register(3))
+        await wait_all_have(rest, 2)
+    finally:
+        for node in nodes:
+            await node.shutdown()
+
+
+async def wait_any_leader(nodes: list[RaftNode], timeout: float = 15.0) -> RaftNode:
+    deadline = time.monotonic() + timeout
+    while True:
+        leaders = [n for n in nodes if n.is_leader()]
+        if leaders:
+            return leaders[0]
+        assert time.monotonic() < deadline, "no leader elected"
+        await asyncio.sleep(0.02)
+
+
+async def wait_all_have(nodes: list[RaftNode], count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(len(n.fsm.store.snapshot().nodes()) < count for n in nodes):
+        assert time.monotonic() < deadline, "entries not replicated"
+        await asyncio.sleep(0.02)
