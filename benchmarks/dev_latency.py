@@ -1,6 +1,10 @@
 """How fast does a dev agent turn `nomadic job run` into a running task, and a stop into a
 dead process?  Prints the medians (and spread) of N runs on a real `nomadic agent -dev`.
 
+Two paths are timed: through the CLI (a fresh `nomadic` process that parses the HCL file,
+as a user runs it) and straight through the HTTP API with the job already parsed (the
+server -> scheduler -> client -> driver path alone).
+
     uv run python benchmarks/dev_latency.py [-n 20]
 """
 
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import psutil
 
+from nomadic.jobspec import parse_file
+from nomadic.structs import to_builtins
 from nomadic.testing.agent_process import AgentProcess, wait_for
 
 JOB = """
@@ -36,14 +42,19 @@ job "{name}" {{
 """
 
 
-def one_run(agent: AgentProcess, workdir: Path, i: int) -> tuple[float, float]:
-    name = f"bench-{i}"
+def one_run(agent: AgentProcess, workdir: Path, i: int, *, via_cli: bool) -> tuple[float, float]:
+    name = f"bench-{'cli' if via_cli else 'http'}-{i}"
     pidfile = workdir / f"{name}.pid"
     spec = workdir / f"{name}.hcl"
     spec.write_text(JOB.format(name=name, pidfile=pidfile))
+    body = {"Job": to_builtins(parse_file(str(spec)))}
 
     start = time.perf_counter()
-    agent.cli("job", "run", "-detach", str(spec), check=True)
+    if via_cli:
+        agent.cli("job", "run", "-detach", str(spec), check=True)
+    else:
+        status, reply = agent.request("PUT", "/v1/jobs", body)
+        assert status == 200, reply
     wait_for(
         lambda: any(
             a["ClientStatus"] == "running" for a in agent.get(f"/v1/job/{name}/allocations")
@@ -56,7 +67,11 @@ def one_run(agent: AgentProcess, workdir: Path, i: int) -> tuple[float, float]:
 
     pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what="pid"))
     start = time.perf_counter()
-    agent.cli("job", "stop", "-purge", "-detach", name, check=True)
+    if via_cli:
+        agent.cli("job", "stop", "-purge", "-detach", name, check=True)
+    else:
+        status, reply = agent.request("DELETE", f"/v1/job/{name}?purge=true")
+        assert status == 200, reply
 
     def gone() -> bool:
         try:
@@ -71,7 +86,7 @@ def one_run(agent: AgentProcess, workdir: Path, i: int) -> tuple[float, float]:
 def describe(label: str, values: list[float]) -> str:
     ms = sorted(v * 1000 for v in values)
     return (
-        f"{label:<32} median {statistics.median(ms):8.1f} ms   "
+        f"{label:<34} median {statistics.median(ms):8.1f} ms   "
         f"min {ms[0]:8.1f}   max {ms[-1]:8.1f}   (n={len(ms)})"
     )
 
@@ -84,11 +99,14 @@ def main() -> None:
         workdir = Path(tmp)
         agent = AgentProcess(workdir).start()
         try:
-            results = [one_run(agent, workdir, i) for i in range(args.n)]
+            cli = [one_run(agent, workdir, i, via_cli=True) for i in range(args.n)]
+            http = [one_run(agent, workdir, i, via_cli=False) for i in range(args.n)]
         finally:
             agent.stop()
-    print(describe("job run -> task running", [r[0] for r in results]))
-    print(describe("job stop -> process gone", [r[1] for r in results]))
+    print(describe("CLI  job run -> task running", [r[0] for r in cli]))
+    print(describe("CLI  job stop -> process gone", [r[1] for r in cli]))
+    print(describe("HTTP register -> task running", [r[0] for r in http]))
+    print(describe("HTTP deregister -> process gone", [r[1] for r in http]))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ class Client:
         self.heartbeat_ttl = DEFAULT_TTL
         self.registered = asyncio.Event()
         self._pending: dict[str, AllocUpdate] = {}
+        self._pending_set = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._ctx: RunnerContext | None = None
         self._db: ClientStateDB | None = None
@@ -290,14 +291,27 @@ class Client:
 
     def _report(self, update: AllocUpdate) -> None:
         self._pending[update.id] = update
+        self._pending_set.set()
 
     async def _sync_allocs(self) -> None:
+        """Send updates at most once per ALLOC_SYNC_INTERVAL, like Nomad, but on the leading
+        edge: the first change after a quiet period goes out at once instead of waiting for
+        the next tick, so `job run` sees a task running as soon as it is."""
+        loop = asyncio.get_running_loop()
+        last = 0.0
         while True:
-            await asyncio.sleep(ALLOC_SYNC_INTERVAL)
+            await self._pending_set.wait()
+            wait = last + ALLOC_SYNC_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._pending_set.clear()
+            last = loop.time()
             try:
                 await self._flush()
             except Exception as exc:
                 log.warning("sending allocation updates failed (%s); will retry", exc)
+                self._pending_set.set()
+                await asyncio.sleep(ALLOC_SYNC_INTERVAL)
 
     async def _flush(self) -> None:
         if not self._pending:

@@ -5,10 +5,8 @@ The parser (:mod:`nomadic.jobspec`) is imported only here, so other commands sta
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from nomadic.cli.output import CommandError
 from nomadic.structs import Job
@@ -17,21 +15,16 @@ __all__ = ["load_job"]
 
 
 def _var_file(path: str) -> dict[str, str]:
-    """Variables from a ``.json`` or HCL var file; non-string values as HCL expressions."""
+    """Variables from an HCL or JSON ``-var-file``, in ``-var`` form (the parser's reader)."""
+    from nomadic import jobspec
+    from nomadic.errors import JobSpecError
+
     try:
-        text = Path(path).read_text()
+        return jobspec.parse_var_file(path)
+    except JobSpecError as exc:
+        raise CommandError(f"Error parsing variable file {path}:\n{exc}") from None
     except OSError as exc:
         raise CommandError(f"Error reading variable file {path}: {exc.strerror}") from None
-    try:
-        if path.endswith(".json"):
-            data: dict[str, Any] = json.loads(text)
-        else:
-            import hcl2
-
-            data = hcl2.loads(text)
-    except Exception as exc:
-        raise CommandError(f"Error parsing variable file {path}: {exc}") from None
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
 
 
 def _vars(var_files: Sequence[str], var_args: Sequence[str]) -> dict[str, str]:
@@ -47,7 +40,12 @@ def _vars(var_files: Sequence[str], var_args: Sequence[str]) -> dict[str, str]:
 
 
 def load_job(path: str, var_args: Sequence[str] = (), var_files: Sequence[str] = ()) -> Job:
-    """Parse ``path`` (``-`` for stdin) into a Job; errors become CommandError (exit 1)."""
+    """Parse ``path`` (``-`` for stdin) into a Job; errors become CommandError (exit 1).
+
+    Precedence, as Nomad's: variable defaults < ``NOMAD_VAR_<name>`` < ``-var-file`` < ``-var``.
+    """
+    import os
+
     from nomadic import jobspec
     from nomadic.errors import JobSpecError
 
@@ -56,13 +54,13 @@ def load_job(path: str, var_args: Sequence[str] = (), var_files: Sequence[str] =
         if path == "-":
             import sys
 
-            return jobspec.parse(sys.stdin.read(), "<stdin>", variables or None)
+            return jobspec.parse(sys.stdin.read(), "<stdin>", variables or None, envs=os.environ)
         if not Path(path).exists():
             raise CommandError(
                 f"Error getting job struct: Error opening job file {path}: "
                 "no such file or directory"
             )
-        return jobspec.parse_file(path, variables or None)
+        return jobspec.parse_file(path, variables or None, envs=os.environ)
     except JobSpecError as exc:
         raise CommandError(f"Error parsing job file from {path}:\n{exc}") from None
     except OSError as exc:
