@@ -2,8 +2,10 @@
 
 Agent.start()
   ├─ Server (state, Raft, broker, workers, plan applier)      if server.enabled
+  │     └─ RPCServer (gRPC on ports.rpc): joins, client RPCs, follower -> leader forwarding
   ├─ Client (fingerprint, register, heartbeat, alloc runners)  if client.enabled
-  │     └─ talks to the server through ServerRPC (in-process in -dev)
+  │     └─ talks to servers through ServerRPC: in-process with a local server, else gRPC
+  │        to ``client { servers = [...] }`` with failover
   └─ HTTP API on bind_addr:ports.http
 """
 
@@ -31,6 +33,8 @@ class Agent:
         self.config = config
         self.server: Any = None
         self.client: Any = None
+        self.rpc: Any = None
+        self._client_rpc: Any = None
         self._runner: web.AppRunner | None = None
         self._tmp_data_dir: str | None = None
         self._stopping = asyncio.Event()
@@ -57,9 +61,24 @@ class Agent:
         )
 
     async def _start_server(self) -> None:
+        from nomadic.rpc import RPCPool, RPCServer
+        from nomadic.rpc.wire import MemberInfo
         from nomadic.server import Server, ServerConfig
 
+        from .join import join_servers, server_heartbeat_config
+
         cfg = self.config
+        raft_addr = f"{cfg.advertise_addr}:{cfg.ports.raft}"
+        member = MemberInfo(
+            name=f"{cfg.name}.{cfg.region}",
+            region=cfg.region,
+            datacenter=cfg.datacenter,
+            rpc_addr=f"{cfg.advertise_addr}:{cfg.ports.rpc}",
+            raft_addr=raft_addr,
+        )
+        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool())
+        await self.rpc.start()
+        peers = await join_servers(cfg, self.data_dir, self.rpc)
         self.server = Server(
             ServerConfig(
                 region=cfg.region,
@@ -68,14 +87,17 @@ class Agent:
                 data_dir=None
                 if cfg.dev_mode and not cfg.data_dir
                 else os.path.join(self.data_dir, "server"),
-                bind_addr=cfg.bind_addr,
+                # pysyncobj binds the address peers dial: the advertised one
+                bind_addr=cfg.advertise_addr,
                 raft_port=cfg.ports.raft,
                 rpc_port=cfg.ports.rpc,
-                peers=[],
+                peers=peers,
                 num_schedulers=cfg.server.num_schedulers or (os.cpu_count() or 1),
                 encrypt=cfg.server.encrypt or None,
+                heartbeat=server_heartbeat_config(cfg),
             )
         )
+        self.rpc.attach(self.server)
         await self.server.start()
 
     async def _start_client(self) -> None:
@@ -83,10 +105,18 @@ class Agent:
         from nomadic.plugin.manager import PluginManager
 
         cfg = self.config
-        if self.server is None:
+        if self.server is not None:
+            rpc: Any = self.server.local_rpc()
+        elif cfg.client.servers:
+            from nomadic.rpc import GrpcServerRPC
+
+            from .join import rpc_addresses
+
+            rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers))
+        else:
             raise ConfigError(
-                "a client-only agent needs the cluster RPC, which arrives with the cluster "
-                "release; run with -dev or enable the server role"
+                "a client-only agent needs servers to talk to: set client { servers = "
+                '["host:4647"] } (the servers\' RPC addresses) or enable the server role'
             )
         plugins = PluginManager()
         plugins.load_entry_points()
@@ -104,7 +134,7 @@ class Agent:
                 http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",
                 dev_mode=cfg.dev_mode,
             ),
-            self.server.local_rpc(),
+            rpc,
             plugins,
         )
         await self.client.start()
@@ -146,8 +176,13 @@ class Agent:
             await self._runner.cleanup()
         if self.client is not None:
             await self.client.shutdown()
+        if self._client_rpc is not None:
+            await self._client_rpc.close()
         if self.server is not None:
             await self.server.shutdown()
+        if self.rpc is not None:
+            await self.rpc.stop()
+            await self.rpc.pool.close()
         if self._tmp_data_dir:
             shutil.rmtree(self._tmp_data_dir, ignore_errors=True)
 

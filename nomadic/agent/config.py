@@ -2,8 +2,10 @@
 
 A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind_addr``,
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
-``server { enabled bootstrap_expect encrypt }``, ``client { enabled servers node_class meta }``
-and ``plugin "<driver>" { config { ... } }``. Unknown keys are errors that name the key.
+``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
+failover_heartbeat_ttl server_join { retry_join } }``,
+``client { enabled servers node_class meta }`` and ``plugin "<driver>" { config { ... } }``.
+Unknown keys are errors that name the key.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class ServerSection:
     bootstrap_expect: int = 1
     encrypt: str = ""
     num_schedulers: int = 0  # 0 = one per CPU core, like Nomad
+    # other servers' RPC "host:port" (ports.rpc, 4647 by default), as Nomad's server_join
+    retry_join: list[str] = field(default_factory=list)
+    heartbeat_grace: str = "10s"
+    min_heartbeat_ttl: str = "10s"
+    failover_heartbeat_ttl: str = "5m"
 
 
 @dataclass
@@ -160,9 +167,35 @@ def data_keys() -> list[str]:
 def _merge_section(section: Any, block: dict[str, Any], where: str) -> None:
     fields = type(section).__dataclass_fields__
     for key, value in block.items():
+        if key == "server_join" and isinstance(section, ServerSection):
+            for join in value if isinstance(value, list) else [value]:
+                _merge_server_join(section, join, f"{where}.server_join")
+            continue
         if key not in fields:
             raise ConfigError(_unknown(f"{where}: unknown key {key!r}", key, list(fields)))
         setattr(section, key, _coerce(getattr(section, key), value, f"{where}.{key}"))
+
+
+def _merge_server_join(section: ServerSection, block: Any, where: str) -> None:
+    if not isinstance(block, dict):
+        raise ConfigError(f"{where}: must be a block")
+    for key, value in block.items():
+        if key != "retry_join":
+            raise ConfigError(_unknown(f"{where}: unknown key {key!r}", key, ["retry_join"]))
+        section.retry_join = _coerce(section.retry_join, value, f"{where}.retry_join")
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, where: str) -> float:
+    """Seconds from a Go-style duration ("10s", "500ms", "1m30s")."""
+    import re
+
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise ConfigError(f'{where}: invalid duration {text!r}; write it like "10s" or "1m"')
+    return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
 def _merge_plugins(cfg: AgentConfig, value: Any, path: str) -> None:

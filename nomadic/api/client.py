@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nomadic.api.fs import FS
     from nomadic.api.jobs import Jobs
     from nomadic.api.nodes import Nodes
+    from nomadic.api.operator import Operator
     from nomadic.api.status import Status
 
 __all__ = ["DEFAULT_ADDRESS", "APIError", "Client", "QueryMeta"]
@@ -110,6 +111,12 @@ class Client:
         return Status(self)
 
     @property
+    def operator(self) -> Operator:
+        from nomadic.api.operator import Operator
+
+        return Operator(self)
+
+    @property
     def agent(self) -> Agent:
         from nomadic.api.agent import Agent
 
@@ -147,8 +154,11 @@ class Client:
         params: dict[str, Any] | None = None,
         body: Any = None,
         timeout: float | None = None,
+        raw: bytes | None = None,
     ) -> httpx.Response:
-        content = None if body is None else msgspec.json.encode(to_builtins(body))
+        content = raw if raw is not None else None
+        if body is not None:
+            content = msgspec.json.encode(to_builtins(body))
         try:
             resp = self._http.request(
                 method,

@@ -20,17 +20,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("nomadic.cli.agent:agent_command", "Runs a nomadic agent"),
     "alloc": ("nomadic.cli.alloc:alloc", "Interact with allocations"),
     "eval": ("nomadic.cli.eval:eval_group", "Interact with evaluations"),
+    "fmt": ("nomadic.cli.fmt:fmt", "Rewrites HCL job files to canonical format"),
     "job": ("nomadic.cli.job:job", "Interact with jobs"),
     "node": ("nomadic.cli.node:node", "Interact with nodes"),
+    "operator": ("nomadic.cli.operator:operator", "Provides cluster-level tools for operators"),
     "server": ("nomadic.cli.server:server", "Interact with servers"),
     "status": ("nomadic.cli.status:status", "Display the status output for a resource"),
     "version": ("nomadic.cli.version:version", "Prints the nomadic version"),
     # Nomad's top-level aliases
+    "init": ("nomadic.cli.job.init:init", "Alias for job init"),
     "run": ("nomadic.cli.job.run:run", "Alias for job run"),
     "stop": ("nomadic.cli.job.stop:stop", "Alias for job stop"),
     "inspect": ("nomadic.cli.job.inspect:inspect", "Alias for job inspect"),
     "validate": ("nomadic.cli.job.validate:validate", "Alias for job validate"),
     "logs": ("nomadic.cli.alloc.logs:logs", "Alias for alloc logs"),
+    "exec": ("nomadic.cli.alloc.exec:exec_command", "Alias for alloc exec"),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

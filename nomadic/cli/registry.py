@@ -15,16 +15,21 @@ from typing import Any
 
 import click
 
-__all__ = ["LazyGroup", "normalize_args"]
+__all__ = ["RAW_ARGS_COMMANDS", "LazyGroup", "normalize_args"]
 
 _LONG = re.compile(r"^-[A-Za-z][\w-]+(=.*)?$", re.DOTALL)
 _SHORT_WITH_VALUE = re.compile(r"^-([A-Za-z])=(.*)$", re.DOTALL)
 
 
+#: Commands that parse their own Go-style flags because everything after the allocation is
+#: the user's command line (``alloc exec <alloc> ls -la``), which must reach it untouched.
+RAW_ARGS_COMMANDS = (("alloc", "exec"), ("exec",))
+
+
 def normalize_args(args: Sequence[str]) -> list[str]:
     out: list[str] = []
     for i, arg in enumerate(args):
-        if arg == "--":
+        if arg == "--" or tuple(out) in RAW_ARGS_COMMANDS:
             return out + list(args[i:])
         short = _SHORT_WITH_VALUE.match(arg)
         if short:

@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from nomadic.errors import NotFoundError
-from nomadic.plugin import PluginManager, TaskDriver
+from nomadic.errors import NotFoundError, ValidationError
+from nomadic.plugin import ExecStreams, ExitResult, PluginManager, TaskDriver
 from nomadic.structs import Allocation, AllocUpdate, Node
 from nomadic.structs.consts import NODE_STATUS_READY, SECOND
 
@@ -148,13 +148,33 @@ class Client:
         raise NotFoundError(f"unknown allocation {alloc_id!r} on client {self.node_id}")
 
     async def alloc_stats(self, alloc_id: str) -> dict[str, Any]:
-        runner = self.runners.get(alloc_id)
-        if runner is None:
-            raise NotFoundError(f"unknown allocation {alloc_id!r} on client {self.node_id}")
-        return await runner.stats()
+        return await self._runner(alloc_id).stats()
 
     def host_stats(self) -> dict[str, Any]:
         return host_stats(self.config.alloc_dir)
+
+    async def alloc_signal(self, alloc_id: str, task: str, signal: str) -> None:
+        await self._runner(alloc_id).signal(task, signal)
+
+    async def alloc_restart(self, alloc_id: str, task: str, all_tasks: bool) -> None:
+        if task and all_tasks:
+            raise ValidationError("AllTasks cannot be combined with a TaskName: pick one")
+        self._runner(alloc_id).restart(task, all_tasks)
+
+    async def alloc_exec(
+        self, alloc_id: str, task: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        if not task:
+            raise ValidationError("missing task name: add ?task=<task>")
+        if not command or not command[0]:
+            raise ValidationError('missing command: add ?command=["/bin/sh"] (a JSON array)')
+        return await self._runner(alloc_id).exec_streaming(task, command, tty, streams)
+
+    def _runner(self, alloc_id: str) -> AllocRunner:
+        runner = self.runners.get(alloc_id)
+        if runner is None:
+            raise NotFoundError(f"unknown allocation {alloc_id!r} on client {self.node_id}")
+        return runner
 
     # ---- drivers and identity -------------------------------------------------------------
     def _load_drivers(self) -> tuple[dict[str, TaskDriver], dict[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job
 from nomadic.structs.requests import (
@@ -56,6 +57,14 @@ class ServerAPI(Protocol):
 
     def members(self) -> list[ServerMember]: ...
 
+    async def snapshot_save(self) -> bytes:
+        """The cluster's whole state (Operator.SnapshotSave), taken on the leader."""
+        ...
+
+    async def snapshot_restore(self, data: bytes) -> int:
+        """Replace the cluster's state with a saved snapshot; raises ValidationError."""
+        ...
+
 
 class ClientAPI(Protocol):
     node_id: str
@@ -71,4 +80,20 @@ class ClientAPI(Protocol):
 
     def host_stats(self) -> dict[str, Any]:
         """Nomad's HostStats JSON for /v1/client/stats."""
+        ...
+
+    async def alloc_signal(self, alloc_id: str, task: str, signal: str) -> None:
+        """Send ``signal`` to one task, or to every task when ``task`` is empty; records a
+        "Signaling" event. Raises NotFoundError, ValidationError (task not running)."""
+        ...
+
+    async def alloc_restart(self, alloc_id: str, task: str, all_tasks: bool) -> None:
+        """Restart one task, the running tasks (no task), or all tasks in place ("Restart
+        Signaled"; not counted against the restart policy). Returns once requested."""
+        ...
+
+    async def alloc_exec(
+        self, alloc_id: str, task: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        """Run ``command`` in the task's environment wired to ``streams`` until it exits."""
         ...

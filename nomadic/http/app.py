@@ -14,12 +14,16 @@ from aiohttp import web
 
 from nomadic.http import (
     agent_endpoint,
+    alloc_exec,
+    alloc_lifecycle,
     allocations,
     client_alloc,
     client_fs,
     evaluations,
     jobs,
+    jobs_parse,
     nodes,
+    operator,
     status,
 )
 from nomadic.http.agent import ClientAPI, ServerAPI
@@ -39,6 +43,6 @@ def build_app(
     app[SERVER] = server
     app[CLIENT] = client
     app[AGENT_INFO] = dict(agent_info)
-    for module in _MODULES:
+    for module in (*_MODULES, jobs_parse, alloc_lifecycle, alloc_exec, operator):
         app.router.add_routes(module.routes)
     return app

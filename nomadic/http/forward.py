@@ -67,7 +67,12 @@ async def _proxy(
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(base + request.path_qs, headers={FORWARDED: "1"}) as upstream,
+            session.request(
+                request.method,
+                base + request.path_qs,
+                headers={FORWARDED: "1"},
+                data=await request.read() if request.can_read_body else None,
+            ) as upstream,
         ):
             headers = {h: upstream.headers[h] for h in _PASSED_HEADERS if h in upstream.headers}
             resp = web.StreamResponse(status=upstream.status, headers=headers)

@@ -18,6 +18,8 @@ import asyncio
 import ipaddress
 import itertools
 import logging
+import pickle
+import struct
 import tempfile
 import threading
 from collections.abc import Callable
@@ -124,9 +126,23 @@ class RaftNode:
             raftMinTimeout=self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4),
             raftMaxTimeout=self._timeout(self.cfg.raft_max_timeout, 0.1, 1.4),
             dynamicMembershipChange=False,
+            # a leader cut off from its quorum steps down after this long, so writes get
+            # "no cluster leader" instead of waiting out pysyncobj's 30 s default
+            leaderFallbackTimeout=5.0,
+            # reconnect to a restarted peer within a second (default 5 s)
+            connectionRetryTime=1.0,
         )
         # SyncObj binds its port and may replay a journal: keep it off the event loop.
-        self._obj = await asyncio.to_thread(_Replicated, self.cfg, conf, self.fsm)
+        try:
+            self._obj = await asyncio.to_thread(_Replicated, self.cfg, conf, self.fsm)
+        except (struct.error, ValueError, EOFError, IndexError, pickle.UnpicklingError) as exc:
+            if journal is None:
+                raise
+            raise ConfigError(
+                f"{journal}: the Raft journal is corrupt or truncated ({exc}); refusing to "
+                "start rather than drop committed state. Restore the data dir from a backup, "
+                "or remove it to rejoin the cluster as an empty server"
+            ) from None
         if not self.cfg.partners:
             self._obj.addOnTickCallback(self._kick_single_node)
 
@@ -161,6 +177,18 @@ class RaftNode:
 
     def peers(self) -> list[str]:
         return sorted([self.cfg.self_addr, *self.cfg.partners])
+
+    def connected(self, addr: str) -> bool:
+        """Whether this server has a live Raft connection to peer ``addr`` (self: True)."""
+        if addr == self.cfg.self_addr:
+            return self._obj is not None
+        if self._obj is None:
+            return False
+        status = self._obj.getStatus()
+        return bool(status.get(f"partner_node_status_server_{addr}") == 2)
+
+    def has_quorum(self) -> bool:
+        return self._obj is not None and bool(self._obj.hasQuorum)
 
     def _on_state_changed(self, old: int, new: int) -> None:
         if self._loop is not None and (old == _RAFT_LEADER or new == _RAFT_LEADER):

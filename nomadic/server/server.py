@@ -5,8 +5,9 @@
                         leader: EvalBroker <--evals--+            v
     Worker x N --dequeue--> scheduler (thread) --plan--> PlanQueue --> PlanApplier --apply-->
 
-Writes are accepted on the leader only (``NoLeaderError`` elsewhere, until RPC forwarding
-lands). Every write is one Raft entry with a fresh request ID; a Raft timeout is retried
+Writes are accepted on the leader; on a follower the ServerAPI writes go to the leader
+through ``forwarder`` (set by ``nomadic.rpc.RPCServer.attach``), else raise ``NoLeaderError``.
+Every write is one Raft entry with a fresh request ID; a Raft timeout is retried
 with the same entry, which the FSM applies at most once.
 """
 
@@ -18,13 +19,14 @@ import os
 import socket
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from nomadic.errors import NoLeaderError, RaftError
+from nomadic.errors import NoLeaderError, RaftError, ValidationError
 from nomadic.raft import RaftConfig, RaftNode
-from nomadic.state.entries import Barrier, Payload, encode_entry
+from nomadic.state.entries import Barrier, Payload, SnapshotRestore, encode_entry
 from nomadic.state.fsm import FSM
 from nomadic.state.snapshot import Snapshot
 from nomadic.state.store import StateStore
@@ -41,6 +43,7 @@ from nomadic.structs.consts import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobRegisterRequest,
     JobRegisterResponse,
     ServerMember,
 )
@@ -62,6 +65,9 @@ __all__ = ["Server", "ServerConfig"]
 log = logging.getLogger(__name__)
 
 RAFT_WRITE_ATTEMPTS = 3
+T = TypeVar("T")
+# (method, request, reply type) -> reply, answered by the leader
+Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
 
 
@@ -129,6 +135,9 @@ class Server:
         self.allocs = AllocEndpoint(self)
         self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
         self._factory = scheduler_factory or default_scheduler_factory
+        self.forwarder: Forwarder | None = None
+        self.rpc_by_raft: dict[str, str] = {}  # Raft address -> RPC address, from joins
+        self.name_by_raft: dict[str, str] = {}  # Raft address -> member name, from joins
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -253,6 +262,14 @@ class Server:
     async def job_register(
         self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
     ) -> JobRegisterResponse:
+        if not self.is_leader() and self.forwarder is not None:
+            req = JobRegisterRequest(
+                job=job, enforce_index=enforce_index, job_modify_index=job_modify_index
+            )
+            resp: JobRegisterResponse = await self.forwarder(
+                "Job.Register", req, JobRegisterResponse
+            )
+            return resp
         self.require_leader()
         return await self.jobs.register(
             job, enforce_index=enforce_index, job_modify_index=job_modify_index
@@ -261,33 +278,96 @@ class Server:
     async def job_deregister(
         self, namespace: str, job_id: str, *, purge: bool = False
     ) -> JobDeregisterResponse:
+        if not self.is_leader() and self.forwarder is not None:
+            from nomadic.rpc.wire import JobDeregisterRequest
+
+            dreq = JobDeregisterRequest(namespace=namespace, job_id=job_id, purge=purge)
+            dresp: JobDeregisterResponse = await self.forwarder(
+                "Job.Deregister", dreq, JobDeregisterResponse
+            )
+            return dresp
         self.require_leader()
         return await self.jobs.deregister(namespace, job_id, purge=purge)
 
     async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
+        if not self.is_leader() and self.forwarder is not None:
+            from nomadic.rpc.wire import AllocStopRequest
+
+            sresp: AllocStopResponse = await self.forwarder(
+                "Alloc.Stop", AllocStopRequest(alloc_id=alloc_id), AllocStopResponse
+            )
+            return sresp
         self.require_leader()
         return await self.allocs.stop(alloc_id)
+
+    async def snapshot_save(self) -> bytes:
+        """Operator.SnapshotSave: the leader's whole state, after everything committed so far."""
+        if not self.is_leader() and self.forwarder is not None:
+            data: bytes = await self.forwarder("Operator.SnapshotSave", {}, bytes)
+            return data
+        self.require_leader()
+        await self.apply(Barrier())
+        return self.fsm.snapshot()
+
+    async def snapshot_restore(self, data: bytes) -> int:
+        """Operator.SnapshotRestore: replace the cluster's state with ``data``."""
+        if not self.is_leader() and self.forwarder is not None:
+            from nomadic.rpc.wire import IndexReply, SnapshotRestoreRequest
+
+            reply: IndexReply = await self.forwarder(
+                "Operator.SnapshotRestore", SnapshotRestoreRequest(data=data), IndexReply
+            )
+            return reply.index
+        self.require_leader()
+        try:
+            FSM.check_snapshot(data)
+        except ValueError as exc:
+            raise ValidationError(f"snapshot restore: {exc}") from None
+        index = await self.apply(SnapshotRestore(data=data))
+        # leader duties rebuild from the new state: broker refill, heartbeat timers
+        await self._leader.revoke()
+        if self.raft.is_leader():
+            self._leader.establish()
+        return index
 
     def leader_addr(self) -> str:
         if self.is_leader():
             return self.config.rpc_advertise
-        return self.raft.leader()
+        leader = self.raft.leader()
+        return self.rpc_by_raft.get(leader, leader)
 
     def peers(self) -> list[str]:
-        return self.raft.peers()
+        """RPC addresses of the Raft peers (Raft addresses of peers not yet learnt)."""
+        own = {self.config.raft_addr: self.config.rpc_advertise}
+        return sorted({**self.rpc_by_raft, **own}.get(p, p) for p in self.raft.peers())
 
     def members(self) -> list[ServerMember]:
-        host, _, port = self.config.rpc_advertise.rpartition(":")
-        tags = {
-            "role": "nomad",
-            "region": self.region,
-            "dc": self.datacenter,
-            "port": port,
-            "raft_vsn": "3",
-            "leader": "true" if self.is_leader() else "false",
-        }
-        name = f"{self.config.node_name}.{self.region}"
-        return [ServerMember(name=name, addr=host, port=int(port or 0), tags=tags)]
+        """Every server of the Raft configuration: alive if connected, and who leads."""
+        leader = self.config.raft_addr if self.is_leader() else self.raft.leader()
+        found = []
+        for raft_addr in self.raft.peers():
+            rpc = self.rpc_by_raft.get(raft_addr, "")
+            if raft_addr == self.config.raft_addr:
+                rpc = self.config.rpc_advertise
+            host, _, port = (rpc or raft_addr).rpartition(":")
+            tags = {
+                "role": "nomad",
+                "region": self.region,
+                "dc": self.datacenter,
+                "port": port,
+                "raft_vsn": "3",
+                "leader": "true" if raft_addr == leader else "false",
+                "raft_addr": raft_addr,
+            }
+            default = f"{self.config.node_name}.{self.region}"
+            name = self.name_by_raft.get(raft_addr) or (
+                default if raft_addr == self.config.raft_addr else raft_addr
+            )
+            status = "alive" if self.raft.connected(raft_addr) else "failed"
+            found.append(
+                ServerMember(name=name, addr=host, port=int(port or 0), status=status, tags=tags)
+            )
+        return found
 
     def broker_stats(self) -> dict[str, int]:
         return {**self.broker.stats(), **self.blocked.stats()}

@@ -40,6 +40,7 @@ __all__ = [
     "NodeRegister",
     "NodeUpdateStatus",
     "Payload",
+    "SnapshotRestore",
     "decode_entry",
     "encode_entry",
 ]
@@ -60,6 +61,7 @@ class MessageType(IntEnum):
     APPLY_PLAN_RESULTS = 8
     ALLOC_UPDATE_DESIRED_TRANSITION = 9
     BARRIER = 10
+    SNAPSHOT_RESTORE = 11
 
 
 class JobRegister(Base):
@@ -121,6 +123,12 @@ class Barrier(Base):
     """Changes nothing: once it is applied, everything committed before it is too."""
 
 
+class SnapshotRestore(Base):
+    """Replace the whole state with ``data`` (an ``FSM.snapshot()``): operator snapshot restore."""
+
+    data: bytes
+
+
 Payload = (
     JobRegister
     | JobDeregister
@@ -132,6 +140,7 @@ Payload = (
     | ApplyPlanResults
     | AllocDesiredTransitionUpdate
     | Barrier
+    | SnapshotRestore
 )
 
 PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
@@ -145,6 +154,7 @@ PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
     MessageType.APPLY_PLAN_RESULTS: ApplyPlanResults,
     MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: AllocDesiredTransitionUpdate,
     MessageType.BARRIER: Barrier,
+    MessageType.SNAPSHOT_RESTORE: SnapshotRestore,
 }
 _TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
 

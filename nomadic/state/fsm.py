@@ -160,6 +160,14 @@ class FSM:
     def _barrier(self, index: int, p: e.Barrier) -> None:
         pass
 
+    def _snapshot_restore(self, index: int, p: e.SnapshotRestore) -> None:
+        # The leader decoded ``p.data`` before replicating it. Every table index moves to this
+        # entry's index so indexes stay monotonic and blocking queries wake up.
+        snap = from_msgpack(p.data, FSMSnapshot)
+        tables = _tables_from(snap)
+        names = set(tables.table_index.keys()) | set(self.store.snapshot().tables.table_index)
+        self.store.restore(tables._replace(table_index=immutables.Map(dict.fromkeys(names, index))))
+
     def _evals(self, index: int, evals: list[Evaluation]) -> None:
         if not evals:
             return
@@ -191,6 +199,16 @@ class FSM:
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
         )
         return to_msgpack(snap)
+
+    @staticmethod
+    def check_snapshot(data: bytes) -> None:
+        """Raise ``ValueError`` unless ``data`` is a snapshot this server can restore."""
+        try:
+            snap = from_msgpack(data, FSMSnapshot)
+        except Exception as exc:  # DecodeError of msgspec or ours: both mean unusable input
+            raise ValueError(f"not a nomadic snapshot: {exc}") from None
+        if snap.version > SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot format {snap.version} is newer than this server")
 
     def restore(self, data: bytes) -> None:
         """Replace the whole state with a snapshot made by :meth:`snapshot`."""
@@ -248,4 +266,5 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.APPLY_PLAN_RESULTS: FSM._apply_plan_results,  # type: ignore[dict-item]
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: FSM._alloc_desired_transition,  # type: ignore[dict-item]
     e.MessageType.BARRIER: FSM._barrier,  # type: ignore[dict-item]
+    e.MessageType.SNAPSHOT_RESTORE: FSM._snapshot_restore,  # type: ignore[dict-item]
 }

@@ -83,6 +83,8 @@ class TaskEvent(Base):
     kill_reason: str = ""
     start_delay: int = 0
     driver_message: str = ""
+    task_signal: str = ""
+    task_signal_reason: str = ""
 
 
 class TaskState(Base):

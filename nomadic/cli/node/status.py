@@ -12,7 +12,7 @@ from nomadic.cli.resolve import resolve_node
 
 if TYPE_CHECKING:
     from nomadic.api import Client
-    from nomadic.structs import Allocation, Node
+    from nomadic.structs import Allocation, DriverInfo, Node
 
 __all__ = ["show_node", "status"]
 
@@ -22,22 +22,39 @@ def _list(client: Client, verbose: bool) -> None:
     if not stubs:
         out.line("No nodes registered")
         return
-    out.table(
-        ("ID", "Node Pool", "DC", "Name", "Class", "Drain", "Eligibility", "Status"),
-        [
-            (
-                short_id(n.id, verbose),
-                n.node_pool,
-                n.datacenter,
-                n.name,
-                n.node_class or "<none>",
-                str(n.drain).lower(),
-                n.scheduling_eligibility,
-                n.status,
-            )
-            for n in stubs
-        ],
-    )
+    header: tuple[str, ...] = (
+        "ID", "Node Pool", "DC", "Name", "Class", "Drain", "Eligibility", "Status"
+    )  # fmt: skip
+    rows: list[tuple[str, ...]] = [
+        (
+            short_id(n.id, verbose),
+            n.node_pool,
+            n.datacenter,
+            n.name,
+            n.node_class or "<none>",
+            str(n.drain).lower(),
+            n.scheduling_eligibility,
+            n.status,
+        )
+        for n in stubs
+    ]
+    if verbose:  # Nomad's Address and Version, plus each detected driver and its health
+        header += ("Address", "Version", "Drivers")
+        rows = [
+            (*row, n.address, n.version, _driver_health(n.drivers))
+            for row, n in zip(rows, stubs, strict=True)
+        ]
+    out.table(header, rows)
+
+
+def _driver_health(drivers: dict[str, DriverInfo]) -> str:
+    """``docker,pycall,raw_exec(unhealthy)``: detected drivers, unhealthy ones marked."""
+    names = [
+        name if d.healthy else f"{name}(unhealthy)"
+        for name, d in sorted(drivers.items())
+        if d.detected
+    ]
+    return ",".join(names) or "<none>"
 
 
 def _drivers(node: Node) -> str:

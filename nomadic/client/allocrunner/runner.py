@@ -11,7 +11,8 @@ import contextlib
 import logging
 from typing import Any
 
-from nomadic.plugin import TaskResourceUsage
+from nomadic.errors import NotFoundError, ValidationError
+from nomadic.plugin import ExecStreams, ExitResult, TaskResourceUsage
 from nomadic.structs import Allocation, TaskGroup, TaskState, to_builtins
 
 from ..allocdir import AllocDir
@@ -103,6 +104,53 @@ class AllocRunner:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
+
+    def task_runner(self, name: str) -> TaskRunner:
+        runner = self.tasks.get(name)
+        if runner is None:
+            names = ", ".join(t.name for t in self.group.tasks)
+            if self.group.lookup_task(name) is None:
+                raise NotFoundError(
+                    f"unknown task name {name!r} in allocation {self.alloc.id}; "
+                    f"its tasks are: {names}"
+                )
+            raise ValidationError(f"Task not running: task {name!r} has not started")
+        return runner
+
+    def restart(self, task: str, all_tasks: bool) -> None:
+        """Nomad's RestartTask / RestartRunning / RestartAll, with its event reasons."""
+        if task:
+            self.task_runner(task).restart("User requested task to restart")
+            return
+        reason = (
+            "User requested all tasks to restart"
+            if all_tasks
+            else "User requested running tasks to restart"
+        )
+        running = [r for r in self.tasks.values() if r.machine.running]
+        if not running:
+            raise ValidationError(f"Task not running: allocation {self.alloc.id} runs no task")
+        for runner in running:
+            runner.restart(reason)
+
+    async def signal(self, task: str, signal: str) -> None:
+        """Signal one task, or every running task when ``task`` is empty."""
+        if task:
+            await self.task_runner(task).signal(signal)
+            return
+        errors = []
+        for name, runner in self.tasks.items():
+            try:
+                await runner.signal(signal)
+            except Exception as exc:
+                errors.append(f"Failed to signal task: {name}, err: {exc}")
+        if errors:
+            raise ValidationError(errors)
+
+    async def exec_streaming(
+        self, task: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        return await self.task_runner(task).exec_streaming(command, tty, streams)
 
     async def stats(self) -> dict[str, Any]:
         """Nomad's AllocResourceUsage JSON."""

@@ -13,10 +13,12 @@ from nomadic.structs.consts import (
     TASK_KILLING,
     TASK_NOT_RESTARTING,
     TASK_RECEIVED,
+    TASK_RESTART_SIGNAL,
     TASK_RESTARTING,
     TASK_SETUP,
     TASK_SETUP_FAILURE,
     TASK_SIBLING_FAILED,
+    TASK_SIGNALING,
     TASK_STARTED,
     TASK_TERMINATED,
 )
@@ -29,8 +31,10 @@ __all__ = [
     "killing",
     "not_restarting",
     "received",
+    "restart_signaled",
     "restarting",
     "setup_failure",
+    "signaling",
     "started",
     "task_setup",
     "terminated",
@@ -136,4 +140,33 @@ def killed(now: int, error: str = "") -> TaskEvent:
     display = f"Task killed with error: {error}" if error else "Task successfully killed"
     return TaskEvent(
         type=TASK_KILLED, time=now, kill_error=error, display_message=display, details={}
+    )
+
+
+def restart_signaled(now: int, reason: str) -> TaskEvent:
+    """A user asked for a restart (``alloc restart``); Nomad shows the reason."""
+    return TaskEvent(
+        type=TASK_RESTART_SIGNAL,
+        time=now,
+        restart_reason=reason,
+        display_message=reason or "Task signaled to restart",
+        details={"restart_reason": reason} if reason else {},
+    )
+
+
+def signaling(now: int, signal: str, reason: str = "") -> TaskEvent:
+    """A signal is being sent to the task (``alloc signal``), worded as Nomad words it."""
+    if signal and reason:
+        message = f"Task being sent signal {signal}: {reason}"
+    elif signal:
+        message = f"Task being sent signal {signal}"
+    else:
+        message = reason or "Task being sent a signal"
+    return TaskEvent(
+        type=TASK_SIGNALING,
+        time=now,
+        task_signal=signal,
+        task_signal_reason=reason,
+        display_message=message,
+        details={"signal": signal} if signal else {},
     )

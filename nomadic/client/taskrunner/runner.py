@@ -16,8 +16,15 @@ from typing import Any
 
 import msgspec
 
-from nomadic.errors import DriverError
-from nomadic.plugin import ExitResult, TaskConfig, TaskDriver, TaskHandle, TaskResourceUsage
+from nomadic.errors import DriverError, ValidationError
+from nomadic.plugin import (
+    ExecStreams,
+    ExitResult,
+    TaskConfig,
+    TaskDriver,
+    TaskHandle,
+    TaskResourceUsage,
+)
 from nomadic.structs import Allocation, Task, TaskState
 from nomadic.structs.consts import SECOND
 
@@ -34,9 +41,11 @@ from .state import (
     Kill,
     Recovered,
     RestartDue,
+    RestartRequested,
     RunSetup,
     ScheduleRestart,
     SetupDone,
+    SignalRequested,
     Start,
     Started,
     StartFailed,
@@ -152,6 +161,34 @@ class TaskRunner:
             return await self.ctx.run(self.driver.task_stats, self.handle.task_id)
         except DriverError:
             return None
+
+    def _running_handle(self) -> tuple[TaskDriver, TaskHandle]:
+        if self.driver is None or self.handle is None or not self.machine.running:
+            state = self.state.state
+            raise ValidationError(f"Task not running: task {self.task.name!r} is {state}")
+        return self.driver, self.handle
+
+    def restart(self, reason: str) -> None:
+        """Restart the running task now (a user request: not counted against the policy)."""
+        self._running_handle()
+        self.post(RestartRequested(reason))
+
+    async def signal(self, signal: str) -> None:
+        """Send ``signal`` to the running task, recording a "Signaling" event first."""
+        driver, handle = self._running_handle()
+        self.post(SignalRequested(signal))
+        await self.ctx.run(driver.signal_task, handle.task_id, signal)
+
+    async def exec_streaming(
+        self, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        """Run ``command`` in the task's environment (``alloc exec``) until it exits."""
+        driver, handle = self._running_handle()
+        if not driver.capabilities().exec:
+            raise DriverError(f"task driver {self.task.driver!r} does not support exec")
+        return await self.ctx.wait(
+            driver.exec_task_streaming, handle.task_id, command, tty, streams
+        )
 
     async def _run(self) -> None:
         try:

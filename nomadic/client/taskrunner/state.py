@@ -9,6 +9,9 @@ instructions it returns, in order, with the task driver. Times are passed in, ne
                                              │ Restarting: restart_wait ─RestartDue─> starting
                                              └ Terminated / Not Restarting: dead
     running ─Kill─> killing ─Exited─> dead (Killing, Terminated, Killed)
+    running ─RestartRequested─> restarting ─Exited─> restart tracker (rule 2: restart now,
+            not counted against the restart policy) ─> restart_wait ─> starting
+    running ─SignalRequested─> running (a "Signaling" event; the runner sends the signal)
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ __all__ = [
     "Kill",
     "Recovered",
     "RestartDue",
+    "RestartRequested",
     "RunSetup",
     "ScheduleRestart",
     "SetupDone",
+    "SignalRequested",
     "Start",
     "StartFailed",
     "StartTask",
@@ -108,8 +113,32 @@ class Recovered:
     """The driver re-attached to the task after a client restart."""
 
 
+@dataclass(frozen=True)
+class RestartRequested:
+    """A user asked to restart the running task (``alloc restart``)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class SignalRequested:
+    """A user is sending the running task a signal (``alloc signal``)."""
+
+    signal: str
+
+
 Event = (
-    Start | SetupDone | Started | StartFailed | Exited | RestartDue | Kill | StopFailed | Recovered
+    Start
+    | SetupDone
+    | Started
+    | StartFailed
+    | Exited
+    | RestartDue
+    | Kill
+    | StopFailed
+    | Recovered
+    | RestartRequested
+    | SignalRequested
 )
 
 
@@ -200,6 +229,11 @@ class TaskRunnerState:
     def dead(self) -> bool:
         return self.phase == "dead"
 
+    @property
+    def running(self) -> bool:
+        """The task is up and may be restarted or signalled."""
+        return self.phase == "running"
+
     def handle(self, event: Event, now: int) -> list[Instruction]:
         if self.dead:
             return []
@@ -224,10 +258,22 @@ class TaskRunnerState:
                     return self._die(now, ev.killed(now))
                 self.tracker.set_start_error(recoverable)
                 return self._decide(now, [])
-            case ("running" | "killing", Exited(result=result)):
+            case ("running" | "killing" | "restarting", Exited(result=result)):
                 return self._on_exited(result, now)
             case ("killing", StopFailed(error=error)):
                 return [DestroyTask(), *self._die(now, ev.killed(now, error))]
+            case ("restarting", StopFailed()):
+                self.phase = "running"  # the task is still up; the restart did not happen
+                self.tracker.get_state(now)  # forget the trigger
+                return []
+            case ("running", RestartRequested(reason=reason)):
+                self._append(ev.restart_signaled(now, reason))
+                self.tracker.set_restart_triggered()
+                self.phase = "restarting"
+                return [self._update(), StopTask(self.kill_timeout, self.kill_signal)]
+            case ("running", SignalRequested(signal=signal)):
+                self._append(ev.signaling(now, signal))
+                return [self._update()]
             case ("restart_wait", RestartDue()):
                 self.phase = "starting"
                 return [StartTask()]
@@ -267,10 +313,13 @@ class TaskRunnerState:
             return self._die(now, ev.killed(now))
         if self.phase == "restart_wait":
             return [CancelRestart(), *self._die(now, ev.killed(now))]
-        if self.phase == "running":
+        if self.phase in ("running", "restarting"):
+            stopping = self.phase == "restarting"  # a stop is already under way
             self.phase = "killing"
             self.tracker.set_killed()
             self._append(ev.killing(now, self.kill_timeout, kill.reason, kill.failed_sibling))
+            if stopping:
+                return [self._update()]
             return [self._update(), StopTask(self.kill_timeout, self.kill_signal)]
         return []
 

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from nomadic.errors import NotFoundError, ValidationError
+from nomadic.plugin import ExecStreams, ExitResult, run_process_exec
 from nomadic.state.store import StateStore
 from nomadic.structs import (
     AllocatedCpuResources,
@@ -286,9 +287,15 @@ class FakeServer:
 
 
 class FakeClient:
+    """Allocations are directories under ``root``; exec runs the command there for real,
+    and a task named "stopped" is not running. Signals and restarts are recorded."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.node_id = "client-node"
+        self.signals: list[tuple[str, str, str]] = []
+        self.restarts: list[tuple[str, str, bool]] = []
+        self.task_usage: dict[str, Any] = {}  # task name -> TaskResourceUsage JSON
 
     def alloc_dir(self, alloc_id: str) -> Path:
         path = self.root / alloc_id
@@ -303,10 +310,37 @@ class FakeClient:
 
     async def alloc_stats(self, alloc_id: str) -> dict[str, Any]:
         self.alloc_dir(alloc_id)
-        return {"ResourceUsage": {"MemoryStats": {"RSS": 1024}}, "Tasks": {}, "Timestamp": now()}
+        return {
+            "ResourceUsage": {"MemoryStats": {"RSS": 1024}},
+            "Tasks": dict(self.task_usage),
+            "Timestamp": now(),
+        }
 
     def host_stats(self) -> dict[str, Any]:
         return {"Memory": {"Total": 1 << 30}, "Uptime": 10, "Timestamp": now()}
+
+    def _running(self, alloc_id: str, task: str) -> Path:
+        path = self.alloc_dir(alloc_id)
+        if task == "stopped":
+            raise ValidationError(f"Task not running: task {task!r} is dead")
+        return path
+
+    async def alloc_signal(self, alloc_id: str, task: str, signal: str) -> None:
+        self._running(alloc_id, task)
+        self.signals.append((alloc_id, task, signal))
+
+    async def alloc_restart(self, alloc_id: str, task: str, all_tasks: bool) -> None:
+        self._running(alloc_id, task)
+        self.restarts.append((alloc_id, task, all_tasks))
+
+    async def alloc_exec(
+        self, alloc_id: str, task: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        path = self._running(alloc_id, task)
+        env = {"PATH": "/usr/bin:/bin", "NOMAD_TASK_NAME": task}
+        return await asyncio.to_thread(
+            run_process_exec, command, cwd=str(path), env=env, tty=tty, streams=streams
+        )
 
 
 def web_job(

@@ -167,3 +167,20 @@ async def wait_all_have(nodes: list[RaftNode], count: int, timeout: float = 10.0
     while any(len(n.fsm.store.snapshot().nodes()) < count for n in nodes):
         assert time.monotonic() < deadline, "entries not replicated"
         await asyncio.sleep(0.02)
+
+
+async def test_a_truncated_journal_refuses_to_start_and_names_the_file(tmp_path: Path) -> None:
+    cfg = RaftConfig(self_addr=f"127.0.0.1:{free_port()}", data_dir=str(tmp_path))
+    first = RaftNode(cfg, FSM())
+    await first.start()
+    await wait_leader(first)
+    for i in range(5):
+        await first.apply(register(i))
+    await first.shutdown()
+    journal = tmp_path / "raft" / "journal"
+    data = journal.read_bytes()
+    journal.write_bytes(data[: len(data) // 2])
+
+    second = RaftNode(cfg, FSM())
+    with pytest.raises(ConfigError, match=r"raft/journal: the Raft journal is corrupt"):
+        await second.start()

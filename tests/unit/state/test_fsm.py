@@ -122,3 +122,18 @@ def test_listeners_hear_upserted_evals_and_freed_capacity() -> None:
     assert [[e.id for e in evs] for evs in heard] == [["e1"]]
     assert heard[0][0].create_index == 1
     assert freed == [3, 4]
+
+
+def test_a_snapshot_restore_entry_replaces_state_and_moves_indexes_forward() -> None:
+    from nomadic.state.entries import SnapshotRestore
+
+    saved = _run(_entries())
+    target = FSM()
+    for i in range(1, 21):
+        target.apply(i, encode_entry(NodeRegister(node=node(f"other-{i}")), f"o{i}"))
+    target.apply(21, encode_entry(SnapshotRestore(data=saved.snapshot()), "restore"))
+    snap = target.store.snapshot()
+    assert [n.id for n in snap.nodes()] == ["n1"]
+    assert [a.id for a in snap.allocs_by_job("default", "web")] == ["a1", "a2"]
+    assert snap.latest_index() == 21
+    assert all(index == 21 for index in snap.tables.table_index.values())

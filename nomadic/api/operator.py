@@ -1,0 +1,26 @@
+"""``client.operator``: Raft configuration of the servers, state snapshots."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nomadic.api.client import Client
+
+__all__ = ["Operator"]
+
+
+class Operator:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def raft_configuration(self) -> dict[str, Any]:
+        """``{"Index": ..., "Servers": [{"ID", "Node", "Address", "Leader", "Voter", ...}]}``."""
+        return self._c.query("/v1/operator/raft/configuration", dict[str, Any])
+
+    def snapshot_save(self) -> bytes:
+        return self._c.request("GET", "/v1/operator/snapshot", timeout=300).content
+
+    def snapshot_restore(self, data: bytes) -> int:
+        resp = self._c.request("PUT", "/v1/operator/snapshot", raw=data, timeout=300)
+        return int(resp.json().get("Index", 0))

@@ -1,0 +1,156 @@
+"""Calling servers over gRPC: a channel pool, and the client's ``ServerRPC`` with failover.
+
+:class:`GrpcServerRPC` keeps the agent's ``client { servers = [...] }`` list and sticks to one
+server while it answers; on a transport failure or "no cluster leader" it tries the next one,
+and when none answers it raises, so the client's loops back off and log it (as Nomad's client
+does with its server list).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+import grpc  # type: ignore[import-untyped]
+import msgspec
+
+from nomadic.errors import NoLeaderError, NomadicError
+from nomadic.structs import Allocation, AllocUpdate, Node
+from nomadic.structs.codec import to_msgpack
+from nomadic.structs.requests import NodeRegisterResponse, NodeUpdateResponse
+
+from .wire import (
+    FORWARDED_HEADER,
+    GRPC_OPTIONS,
+    AllocsReply,
+    Empty,
+    GetClientAllocsRequest,
+    IndexReply,
+    MemberInfo,
+    Reply,
+    UpdateAllocRequest,
+    UpdateStatusRequest,
+    decode_error,
+    path,
+)
+
+__all__ = ["GrpcServerRPC", "RPCPool", "RPCUnavailableError"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 15.0
+
+
+class RPCUnavailableError(NomadicError):
+    """No server at an address answered (connection refused, timeout)."""
+
+
+class RPCPool:
+    """One grpc.aio channel per server address, reused by every call."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def _channel(self, addr: str) -> grpc.aio.Channel:
+        channel = self._channels.get(addr)
+        if channel is None:
+            channel = self._channels[addr] = grpc.aio.insecure_channel(addr, options=GRPC_OPTIONS)
+        return channel
+
+    async def call_raw(
+        self,
+        addr: str,
+        method: str,
+        request: bytes,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        forwarded: bool = False,
+    ) -> Reply:
+        stub = self._channel(addr).unary_unary(path(method))
+        metadata = ((FORWARDED_HEADER, "1"),) if forwarded else None
+        try:
+            data = await stub(request, timeout=timeout, metadata=metadata)
+        except grpc.aio.AioRpcError as exc:
+            raise RPCUnavailableError(
+                f"{method} to {addr} failed: {exc.code().name} {exc.details() or ''}".strip()
+            ) from None
+        return msgspec.msgpack.decode(data, type=Reply)
+
+    async def call(
+        self,
+        addr: str,
+        method: str,
+        body: Any,
+        reply: type[T],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        forwarded: bool = False,
+    ) -> T:
+        """Call ``method`` on ``addr``; raises the server's error as our own error type."""
+        result = await self.call_raw(
+            addr, method, to_msgpack(body), timeout=timeout, forwarded=forwarded
+        )
+        if result.error_kind:
+            raise decode_error(result)
+        return msgspec.msgpack.decode(result.body, type=reply)
+
+    async def member(self, addr: str, timeout: float = 5.0) -> MemberInfo:
+        return await self.call(addr, "Status.Member", Empty(), MemberInfo, timeout=timeout)
+
+    async def close(self) -> None:
+        channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            await channel.close()
+
+
+class GrpcServerRPC:
+    """Implements ``nomadic.client.rpc.ServerRPC`` against a list of servers."""
+
+    def __init__(self, servers: list[str], pool: RPCPool | None = None) -> None:
+        if not servers:
+            raise ValueError("GrpcServerRPC needs at least one server address")
+        self.servers = list(servers)
+        self.pool = pool or RPCPool()
+        self._current = 0
+
+    async def _call(
+        self, method: str, body: Any, reply: type[T], timeout: float = DEFAULT_TIMEOUT
+    ) -> T:
+        last: NomadicError | None = None
+        for step in range(len(self.servers)):
+            index = (self._current + step) % len(self.servers)
+            addr = self.servers[index]
+            try:
+                result = await self.pool.call(addr, method, body, reply, timeout=timeout)
+            except (RPCUnavailableError, NoLeaderError) as exc:
+                last = exc
+                continue
+            if index != self._current:
+                log.info("rpc: failed over to server %s", addr)
+                self._current = index
+            return result
+        assert last is not None
+        log.warning("rpc: no server answered %s (tried %s): %s", method, self.servers, last)
+        raise last
+
+    async def node_register(self, node: Node) -> NodeRegisterResponse:
+        return await self._call("Node.Register", node, NodeRegisterResponse)
+
+    async def node_update_status(self, node_id: str, status: str) -> NodeUpdateResponse:
+        req = UpdateStatusRequest(node_id=node_id, status=status)
+        return await self._call("Node.UpdateStatus", req, NodeUpdateResponse)
+
+    async def node_get_client_allocs(
+        self, node_id: str, min_index: int, timeout: float
+    ) -> tuple[list[Allocation], int]:
+        req = GetClientAllocsRequest(node_id=node_id, min_index=min_index, timeout=timeout)
+        result = await self._call("Node.GetClientAllocs", req, AllocsReply, timeout + 10.0)
+        return result.allocs, result.index
+
+    async def node_update_alloc(self, updates: list[AllocUpdate]) -> int:
+        result = await self._call("Node.UpdateAlloc", UpdateAllocRequest(alloc=updates), IndexReply)
+        return result.index
+
+    async def close(self) -> None:
+        await self.pool.close()

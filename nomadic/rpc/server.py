@@ -1,0 +1,241 @@
+"""RPCServer: this server's endpoints over gRPC, with follower-to-leader forwarding.
+
+    client / follower --/Node/Register--> RPCServer --leader?--> endpoint --> Raft
+                                              | no: forward the same bytes to the leader's RPC
+                                              v     address (Raft address -> RPC address map)
+
+Writes are served by the leader; a follower forwards them once (a forwarded request carries
+``nomadic-forwarded`` and is never forwarded again, so a stale leader view cannot loop).
+Reads (``Node.GetClientAllocs``, ``Status.*``) are answered from local state, which is how
+Nomad serves ``?stale`` reads and keeps blocking queries off the leader.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import grpc  # type: ignore[import-untyped]
+import msgspec
+
+from nomadic.errors import NoLeaderError, NomadicError
+from nomadic.structs import Node
+from nomadic.structs.codec import to_msgpack
+from nomadic.structs.requests import JobRegisterRequest
+
+from .client import RPCPool, RPCUnavailableError
+from .wire import (
+    FORWARDED_HEADER,
+    GRPC_OPTIONS,
+    AllocsReply,
+    AllocStopRequest,
+    Empty,
+    GetClientAllocsRequest,
+    IndexReply,
+    JobDeregisterRequest,
+    MemberInfo,
+    Reply,
+    SnapshotRestoreRequest,
+    UpdateAllocRequest,
+    UpdateStatusRequest,
+    decode_error,
+)
+from .wire import encode_error as _encode_error
+
+if TYPE_CHECKING:
+    from nomadic.server import Server
+
+__all__ = ["RPCServer"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class _Method:
+    request: type[Any]
+    handler: Handler
+    write: bool
+
+
+class RPCServer:
+    """Serves ``Node.*`` and ``Status.*`` for ``server`` on ``bind:port``.
+
+    Start it before Raft (``attach`` the Server later): joining servers ask each other's
+    ``Status.Member`` to learn Raft addresses before the Raft cluster can form.
+    """
+
+    def __init__(self, bind: str, port: int, member: MemberInfo, pool: RPCPool) -> None:
+        self.bind = bind
+        self.port = port
+        self.member = member
+        self.pool = pool
+        self.server: Server | None = None
+        # Raft address -> RPC address of every server we know, filled by joins.
+        self.rpc_by_raft: dict[str, str] = {member.raft_addr: member.rpc_addr}
+        self.name_by_raft: dict[str, str] = {member.raft_addr: member.name}
+        self._grpc: grpc.aio.Server | None = None
+        self._methods: dict[str, _Method] = {
+            "Node.Register": _Method(Node, self._node_register, write=True),
+            "Node.UpdateStatus": _Method(UpdateStatusRequest, self._node_update_status, True),
+            "Node.UpdateAlloc": _Method(UpdateAllocRequest, self._node_update_alloc, True),
+            "Node.GetClientAllocs": _Method(GetClientAllocsRequest, self._client_allocs, False),
+            "Job.Register": _Method(JobRegisterRequest, self._job_register, write=True),
+            "Job.Deregister": _Method(JobDeregisterRequest, self._job_deregister, write=True),
+            "Alloc.Stop": _Method(AllocStopRequest, self._alloc_stop, write=True),
+            "Operator.SnapshotSave": _Method(Empty, self._snapshot_save, write=True),
+            "Operator.SnapshotRestore": _Method(
+                SnapshotRestoreRequest, self._snapshot_restore, write=True
+            ),
+            "Status.Member": _Method(Empty, self._status_member, write=False),
+            "Status.Leader": _Method(Empty, self._status_leader, write=False),
+            "Status.Peers": _Method(Empty, self._status_peers, write=False),
+        }
+
+    def attach(self, server: Server) -> None:
+        """Serve ``server``; its HTTP-facing writes on a follower go to the leader via us."""
+        self.server = server
+        server.forwarder = self.forward_write
+        server.rpc_by_raft = self.rpc_by_raft
+        server.name_by_raft = self.name_by_raft
+
+    async def forward_write(self, method: str, body: Any, reply: type[T]) -> T:
+        """Call ``method`` on the leader (a follower's HTTP write); NoLeaderError if none."""
+        leader = self.leader_rpc_addr()
+        if not leader or leader == self.member.rpc_addr:
+            raise NoLeaderError()
+        try:
+            return await self.pool.call(leader, method, body, reply, forwarded=True)
+        except RPCUnavailableError as exc:
+            log.warning("leader unreachable, write refused: %s", exc)
+            raise NoLeaderError() from None
+
+    async def start(self) -> None:
+        by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+        for name in self._methods:
+            service, _, method = name.partition(".")
+            by_service.setdefault(service, {})[method] = grpc.unary_unary_rpc_method_handler(
+                self._make_handler(name)
+            )
+        self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
+        for service, handlers in by_service.items():
+            self._grpc.add_generic_rpc_handlers(
+                (grpc.method_handlers_generic_handler(service, handlers),)
+            )
+        self._grpc.add_insecure_port(f"{self.bind}:{self.port}")
+        await self._grpc.start()
+        log.info("rpc listening on %s:%d", self.bind, self.port)
+
+    async def stop(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(grace=0.5)
+            self._grpc = None
+
+    # -- dispatch -----------------------------------------------------------------------
+
+    def _make_handler(self, name: str) -> Callable[[bytes, Any], Awaitable[bytes]]:
+        method = self._methods[name]
+
+        async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            forwarded = any(k == FORWARDED_HEADER for k, _ in context.invocation_metadata() or ())
+            try:
+                if method.write and not forwarded and not self._leads():
+                    return await self._forward(name, request)
+                if method.write and not self._leads():
+                    raise NoLeaderError()
+                body = msgspec.msgpack.decode(request, type=method.request)
+                result = await method.handler(body)
+                return msgspec.msgpack.encode(Reply(body=to_msgpack(result)))
+            except NomadicError as exc:
+                return _encode_error(exc)
+            except msgspec.ValidationError as exc:
+                from nomadic.errors import ValidationError
+
+                return _encode_error(ValidationError(f"{name}: malformed request: {exc}"))
+
+        return handle
+
+    def _leads(self) -> bool:
+        return self.server is not None and self.server.is_leader()
+
+    def learn(self, member: MemberInfo) -> None:
+        """Remember another server's addresses and name (from a join or the peer file)."""
+        self.rpc_by_raft[member.raft_addr] = member.rpc_addr
+        self.name_by_raft[member.raft_addr] = member.name
+
+    def leader_rpc_addr(self) -> str:
+        """The leader's RPC address as far as this server knows, "" when unknown."""
+        if self.server is None:
+            return ""
+        if self.server.is_leader():
+            return self.member.rpc_addr
+        return self.rpc_by_raft.get(self.server.raft.leader(), "")
+
+    async def _forward(self, name: str, request: bytes) -> bytes:
+        leader = self.leader_rpc_addr()
+        if not leader or leader == self.member.rpc_addr:
+            raise NoLeaderError()
+        try:
+            reply = await self.pool.call_raw(leader, name, request, forwarded=True)
+        except RPCUnavailableError as exc:
+            # a leader we cannot reach is no leader for this write; the caller may retry
+            log.warning("leader unreachable, write refused: %s", exc)
+            raise NoLeaderError() from None
+        if reply.error_kind:
+            raise decode_error(reply)
+        return msgspec.msgpack.encode(reply)
+
+    def _require(self) -> Server:
+        if self.server is None:
+            raise NoLeaderError("server is starting; no cluster leader yet")
+        return self.server
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    async def _node_register(self, node: Node) -> Any:
+        resp = await self._require().nodes.register(node)
+        return resp
+
+    async def _node_update_status(self, req: UpdateStatusRequest) -> Any:
+        return await self._require().nodes.update_status(req.node_id, req.status)
+
+    async def _node_update_alloc(self, req: UpdateAllocRequest) -> IndexReply:
+        return IndexReply(index=await self._require().nodes.update_alloc(req.alloc))
+
+    async def _client_allocs(self, req: GetClientAllocsRequest) -> AllocsReply:
+        server = self._require()
+        allocs, index = await server.nodes.get_client_allocs(
+            req.node_id, req.min_index, req.timeout
+        )
+        return AllocsReply(allocs=allocs, index=index)
+
+    async def _job_register(self, req: JobRegisterRequest) -> Any:
+        return await self._require().jobs.register(
+            req.job, enforce_index=req.enforce_index, job_modify_index=req.job_modify_index
+        )
+
+    async def _job_deregister(self, req: JobDeregisterRequest) -> Any:
+        return await self._require().jobs.deregister(req.namespace, req.job_id, purge=req.purge)
+
+    async def _alloc_stop(self, req: AllocStopRequest) -> Any:
+        return await self._require().allocs.stop(req.alloc_id)
+
+    async def _snapshot_save(self, _req: Empty) -> bytes:
+        return await self._require().snapshot_save()
+
+    async def _snapshot_restore(self, req: SnapshotRestoreRequest) -> IndexReply:
+        return IndexReply(index=await self._require().snapshot_restore(req.data))
+
+    async def _status_member(self, _req: Empty) -> MemberInfo:
+        return msgspec.structs.replace(self.member, leader=self._leads())
+
+    async def _status_leader(self, _req: Empty) -> str:
+        return self.leader_rpc_addr()
+
+    async def _status_peers(self, _req: Empty) -> list[str]:
+        server = self._require()
+        return sorted(self.rpc_by_raft.get(p, p) for p in server.peers())

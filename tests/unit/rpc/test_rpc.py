@@ -1,0 +1,116 @@
+"""The gRPC transport against a real one-node Server: calls, errors across the wire, failover."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from nomadic.errors import NoLeaderError, NotFoundError, ValidationError
+from nomadic.rpc import GrpcServerRPC, RPCPool, RPCServer
+from nomadic.rpc.client import RPCUnavailableError
+from nomadic.rpc.wire import MemberInfo
+from nomadic.server import Server, ServerConfig
+from nomadic.server.heartbeat import HeartbeatConfig
+from nomadic.structs.requests import JobRegisterResponse
+from nomadic.testing.agent_process import free_port
+from nomadic.testing.factories import mock_job, mock_node
+
+
+@pytest.fixture
+async def rpc_server() -> AsyncIterator[RPCServer]:
+    raft_port, rpc_port = free_port(), free_port()
+    member = MemberInfo(
+        name="s1.global",
+        rpc_addr=f"127.0.0.1:{rpc_port}",
+        raft_addr=f"127.0.0.1:{raft_port}",
+    )
+    rpc = RPCServer("127.0.0.1", rpc_port, member, RPCPool())
+    await rpc.start()
+    server = Server(
+        ServerConfig(
+            raft_port=raft_port,
+            rpc_port=rpc_port,
+            num_schedulers=1,
+            heartbeat=HeartbeatConfig(min_heartbeat_ttl=60, heartbeat_grace=60),
+        )
+    )
+    rpc.attach(server)
+    await server.start()
+    await server.wait_for_leader()
+    yield rpc
+    await server.shutdown()
+    await rpc.stop()
+    await rpc.pool.close()
+
+
+async def test_client_rpcs_register_heartbeat_and_watch(rpc_server: RPCServer) -> None:
+    rpc = GrpcServerRPC([rpc_server.member.rpc_addr])
+    node = mock_node()
+    resp = await rpc.node_register(node)
+    assert resp.heartbeat_ttl > 0
+    assert resp.leader_rpc_addr == rpc_server.member.rpc_addr
+    beat = await rpc.node_update_status(node.id, "ready")
+    assert beat.index >= resp.index
+    allocs, index = await rpc.node_get_client_allocs(node.id, 0, 1.0)
+    assert allocs == [] and index > 0
+    await rpc.close()
+
+
+async def test_server_errors_arrive_as_our_error_types(rpc_server: RPCServer) -> None:
+    rpc = GrpcServerRPC([rpc_server.member.rpc_addr])
+    with pytest.raises(NotFoundError, match="node"):
+        await rpc.node_update_status("no-such-node", "ready")
+    with pytest.raises(ValidationError):
+        await rpc.node_update_status(mock_node().id, "sleepy")
+    await rpc.close()
+
+
+async def test_job_register_over_rpc(rpc_server: RPCServer) -> None:
+    from nomadic.structs.requests import JobRegisterRequest
+
+    pool = RPCPool()
+    job = mock_job()
+    resp = await pool.call(
+        rpc_server.member.rpc_addr,
+        "Job.Register",
+        JobRegisterRequest(job=job),
+        JobRegisterResponse,
+    )
+    assert resp.eval_id
+    assert rpc_server.server is not None
+    assert rpc_server.server.snapshot().job_by_id(job.namespace, job.id) is not None
+    await pool.close()
+
+
+async def test_client_fails_over_past_dead_servers(rpc_server: RPCServer) -> None:
+    dead = f"127.0.0.1:{free_port()}"
+    rpc = GrpcServerRPC([dead, rpc_server.member.rpc_addr])
+    resp = await rpc.node_register(mock_node())
+    assert resp.heartbeat_ttl > 0
+    assert rpc.servers[rpc._current] == rpc_server.member.rpc_addr
+    await rpc.close()
+
+
+async def test_no_reachable_server_is_logged_and_raised(caplog: pytest.LogCaptureFixture) -> None:
+    rpc = GrpcServerRPC([f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"])
+    with caplog.at_level(logging.WARNING, "nomadic.rpc"), pytest.raises(RPCUnavailableError):
+        await rpc.node_register(mock_node())
+    assert "no server answered Node.Register" in caplog.text
+    await rpc.close()
+
+
+async def test_unattached_server_answers_no_leader() -> None:
+    port = free_port()
+    member = MemberInfo(rpc_addr=f"127.0.0.1:{port}", raft_addr="127.0.0.1:1")
+    rpc = RPCServer("127.0.0.1", port, member, RPCPool())
+    await rpc.start()
+    pool = RPCPool()
+    try:
+        with pytest.raises(NoLeaderError):
+            await pool.call(member.rpc_addr, "Node.Register", mock_node(), JobRegisterResponse)
+        assert (await pool.member(member.rpc_addr)).raft_addr == "127.0.0.1:1"
+    finally:
+        await pool.close()
+        await rpc.stop()
