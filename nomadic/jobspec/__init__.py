@@ -24,7 +24,9 @@ from .json_job import is_json, parse_json_job
 if TYPE_CHECKING:
     from nomadic.structs import Job
 
-__all__ = ["parse", "parse_file", "parse_var_file"]
+    from .syntax import Body
+
+__all__ = ["parse", "parse_file", "parse_var_file", "parse_var_text"]
 
 _TOP_LEVEL = ("job", "variable", "variables", "locals")
 
@@ -34,8 +36,13 @@ def parse_file(
     variables: dict[str, str] | None = None,
     *,
     envs: Mapping[str, str] | None = None,
+    allow_fs: bool = False,
 ) -> Job:
-    """Parse the job file at ``path``; see :func:`parse`."""
+    """Parse the job file at ``path``; see :func:`parse`.
+
+    ``allow_fs`` enables ``file()`` and the other filesystem functions, relative to the
+    directory holding the job file (the CLI's local parse does; the server's does not).
+    """
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -43,7 +50,8 @@ def parse_file(
         raise JobSpecError("the job file is not valid UTF-8 text", path=path) from None
     except OSError as exc:
         raise JobSpecError(f"cannot read job file: {exc.strerror or exc}", path=path) from None
-    return parse(text, path=os.fspath(path), variables=variables, envs=envs)
+    base_dir = os.path.dirname(os.path.abspath(path)) if allow_fs else None
+    return parse(text, path=os.fspath(path), variables=variables, envs=envs, base_dir=base_dir)
 
 
 def parse(
@@ -52,18 +60,23 @@ def parse(
     variables: dict[str, str] | None = None,
     *,
     envs: Mapping[str, str] | None = None,
+    base_dir: str | None = None,
 ) -> Job:
     """Parse a job spec (HCL2, or Nomad API JSON if it starts with ``{``) into a Job.
 
     ``variables`` are the ``-var name=value`` overrides; ``envs`` is the environment to read
     ``NOMAD_VAR_<name>`` values from (the CLI passes ``os.environ``; ``None`` reads none).
+    ``base_dir`` enables the filesystem functions relative to it (``None``: disabled).
     Raises :class:`~nomadic.errors.JobSpecError`, and nothing else, for any bad input.
     """
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, as some editors write
     try:
-        if is_json(text):
-            return parse_json_job(text, path)
-        return _parse_hcl(text, path, variables or {}, envs or {})
+        from .filesystem import filesystem_access
+
+        with filesystem_access(base_dir):
+            if is_json(text):
+                return parse_json_job(text, path)
+            return _parse_hcl(text, path, variables or {}, envs or {})
     except JobSpecError:
         raise
     except RecursionError:
@@ -79,13 +92,21 @@ def parse(
 def _parse_hcl(text: str, path: str, cli_vars: Mapping[str, str], envs: Mapping[str, str]) -> Job:
     # Imported here, not at the top: Lark and the grammar cost ~0.25 s to import, which CLI
     # commands that never read HCL (or read API JSON) should not pay.
+    from .syntax import parse_body
+
+    return decode_body(parse_body(text, path), text, path, cli_vars, envs)
+
+
+def decode_body(
+    body: Body, text: str, path: str, cli_vars: Mapping[str, str], envs: Mapping[str, str]
+) -> Job:
+    """A parsed HCL (or HCL-JSON) file body to a Job: variables, locals, then the job block."""
     from .diagnostics import Source, Span, did_you_mean
+    from .dynamic import expand_dynamic
     from .expressions import Evaluator
     from .job import decode_job, find_job_block
-    from .syntax import parse_body
     from .variables import build_scope
 
-    body = parse_body(text, path)
     source = Source(text, path)
     for attr in body.attributes.values():
         raise attr.span.error(
@@ -98,7 +119,8 @@ def _parse_hcl(text: str, path: str, cli_vars: Mapping[str, str], envs: Mapping[
             raise block.span.error(f'unsupported block type "{block.type}" at the top level{hint}')
     job_block = find_job_block(body, Span(source, 1, 1))
     scope = build_scope(body, source, cli_vars, envs)
-    return decode_job(Evaluator(scope), job_block)
+    evaluator = Evaluator(scope)
+    return decode_job(evaluator, expand_dynamic(evaluator, job_block))
 
 
 def parse_var_file(path: str) -> dict[str, str]:
@@ -108,15 +130,26 @@ def parse_var_file(path: str) -> dict[str, str]:
     pass as ``variables``: strings as they are, anything else as an HCL/JSON expression that
     :func:`parse` converts to the variable's declared type.
     """
-    import json
-
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read().removeprefix("\ufeff")
+            text = handle.read()
     except UnicodeDecodeError:
         raise JobSpecError("the variable file is not valid UTF-8 text", path=path) from None
     except OSError as exc:
         raise JobSpecError(f"cannot read variable file: {exc.strerror or exc}", path=path) from None
+    return parse_var_text(text, path)
+
+
+def parse_var_text(text: str, path: str = "<variables>") -> dict[str, str]:
+    """Variables file content (HCL or JSON), as :func:`parse_var_file` reads it.
+
+    ``POST /v1/jobs/parse`` takes its ``Variables`` in this form.
+    """
+    import json
+
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        return {}
     try:
         if is_json(text):
             data = json.loads(text)

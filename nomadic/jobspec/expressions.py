@@ -24,6 +24,7 @@ from lark import Token, Tree
 from nomadic.errors import JobSpecError
 
 from .diagnostics import Span, did_you_mean
+from .directives import DIRECTIVES, render
 from .functions import FUNCTIONS, FunctionError
 from .syntax import Expr, LarkTree, span_of
 from .templates import heredoc_body, scan_template
@@ -47,10 +48,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-_UNSUPPORTED = {
-    "attr_splat_expr_term": "splat expressions (list.*.name)",
-    "full_splat_expr_term": "splat expressions (list[*].name)",
-}
+_UNSUPPORTED: dict[str, str] = {}
 
 
 @dataclass
@@ -74,6 +72,10 @@ class Evaluator:
         self.origin = origin
 
     def eval(self, expr: Expr) -> Any:
+        if expr.bindings:
+            return Evaluator(self.scope.child(expr.bindings), self.origin)._eval(
+                expr.tree, expr.span
+            )
         return self._eval(expr.tree, expr.span)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -138,7 +140,21 @@ class Evaluator:
     # -- strings and templates ------------------------------------------------------------
 
     def _e_string(self, node: LarkTree, at: Span) -> Any:
-        return "".join(self._string_part(p, at) for p in self._trees(node))
+        parts = self._trees(node)
+        if not any(
+            isinstance(p.children[0], Tree) and p.children[0].data in DIRECTIVES for p in parts
+        ):
+            return "".join(self._string_part(p, at) for p in parts)
+
+        def sub(names: Mapping[str, Any]) -> Evaluator:
+            return Evaluator(self.scope.child(names), self.origin)
+
+        return render(
+            parts,
+            lambda n: self._span(n, at),
+            lambda tree, names: sub(names)._eval(tree, at),
+            lambda part, names: sub(names)._string_part(part, at),
+        )
 
     def _string_part(self, part: LarkTree, at: Span) -> str:
         value = part.children[0]
@@ -246,6 +262,34 @@ class Evaluator:
                 f'variable "{name}" {{}}'
             )
         return self.scope.variables[name]
+
+    def _e_full_splat_expr_term(self, node: LarkTree, at: Span) -> Any:
+        return self._splat(node, at)
+
+    def _e_attr_splat_expr_term(self, node: LarkTree, at: Span) -> Any:
+        return self._splat(node, at)
+
+    def _splat(self, node: LarkTree, at: Span) -> Any:
+        """``list[*].a.b`` / ``list.*.a``: the traversal applied to each element. A null is
+        an empty list and a single value is a one-element list, as in HCL."""
+        root = self._root_name(self._trees(node)[0])
+        if root is not None and self._is_runtime(root):
+            return self._runtime(node, at)
+        target, splat = self._trees(node)
+        value = self._eval(target, at)
+        items = [] if value is None else value if isinstance(value, list) else [value]
+        result = []
+        for item in items:
+            for step in self._trees(splat):
+                if step.data == "get_attr":
+                    item = self._index(item, self._attr_name(step), self._span(step, at))
+                elif step.data == "short_index":
+                    item = self._index(item, int(str(step.children[1])), self._span(step, at))
+                else:
+                    key = self._eval(self._trees(step)[0], at)
+                    item = self._index(item, key, self._span(step, at))
+            result.append(item)
+        return result
 
     def _e_index_expr_term(self, node: LarkTree, at: Span) -> Any:
         root = self._root_name(node)

@@ -45,7 +45,6 @@ UNSUPPORTED_BLOCKS = frozenset(
         "action",
         "schedule",
         "disconnect",
-        "dynamic",
         "numa",
         "connect",
         "change_script",

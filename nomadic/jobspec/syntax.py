@@ -8,7 +8,9 @@ evaluate on demand, so the decoder can evaluate an attribute in the scope where 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from hcl2.utils import process_escape_sequences
 from lark import Token, Tree
@@ -23,10 +25,12 @@ LarkTree = Tree[Token]
 
 @dataclass(frozen=True, slots=True)
 class Expr:
-    """An unevaluated expression: its Lark subtree and where it starts."""
+    """An unevaluated expression: its Lark subtree, where it starts, and the names bound
+    around it (a ``dynamic`` block's iterator), if any."""
 
     tree: LarkTree
     span: Span
+    bindings: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from nomadic.cli.registry import LazyGroup
 __all__ = ["job"]
 
 VERBS: dict[str, tuple[str, str]] = {
+    "init": ("nomadic.cli.job.init:init", "Create an example job file"),
     "inspect": ("nomadic.cli.job.inspect:inspect", "Inspect a submitted job"),
     "run": ("nomadic.cli.job.run:run", "Run a new job or update an existing job"),
     "status": ("nomadic.cli.job.status:status", "Display status information about a job"),

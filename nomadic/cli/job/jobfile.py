@@ -54,13 +54,16 @@ def load_job(path: str, var_args: Sequence[str] = (), var_files: Sequence[str] =
         if path == "-":
             import sys
 
-            return jobspec.parse(sys.stdin.read(), "<stdin>", variables or None, envs=os.environ)
+            text = sys.stdin.read()
+            return jobspec.parse(
+                text, "<stdin>", variables or None, envs=os.environ, base_dir=os.getcwd()
+            )
         if not Path(path).exists():
             raise CommandError(
                 f"Error getting job struct: Error opening job file {path}: "
                 "no such file or directory"
             )
-        return jobspec.parse_file(path, variables or None, envs=os.environ)
+        return jobspec.parse_file(path, variables or None, envs=os.environ, allow_fs=True)
     except JobSpecError as exc:
         raise CommandError(f"Error parsing job file from {path}:\n{exc}") from None
     except OSError as exc:
