@@ -20,6 +20,7 @@ from __future__ import annotations
 from nomadic.errors import ConfigError, DriverError
 
 from .driver import TaskDriver
+from .exec import ExecInput, ExecStreams, run_process_exec
 from .hookspecs import hookimpl, hookspec
 from .manager import BrokenPlugin, PluginManager
 from .records import (
@@ -42,7 +43,9 @@ __all__ = [
     "ConfigError",
     "CpuStats",
     "DriverError",
+    "ExecInput",
     "ExecResult",
+    "ExecStreams",
     "ExitResult",
     "Fingerprint",
     "MemoryStats",
@@ -55,4 +58,5 @@ __all__ = [
     "TaskStatus",
     "hookimpl",
     "hookspec",
+    "run_process_exec",
 ]

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from nomadic.errors import DriverError
 
+from .exec import ExecStreams
 from .records import (
     Capabilities,
     ExecResult,
@@ -92,6 +93,17 @@ class TaskDriver(abc.ABC):
     def exec_task(self, task_id: str, cmd: list[str], timeout: float) -> ExecResult:
         """Run ``cmd`` inside the task's environment and return its output."""
         raise self._unsupported("exec_task")
+
+    def exec_task_streaming(
+        self, task_id: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        """Run ``command`` inside the task's environment, interactively (``nomadic alloc
+        exec``): copy its output to ``streams``, feed it ``streams.next_input()`` (stdin,
+        stdin close, terminal resizes; with ``tty`` on a pseudo-terminal) and return once it
+        has exited. Kill it and return when ``streams.cancelled`` turns true. Drivers whose
+        tasks are local processes can return :func:`nomadic.plugin.run_process_exec`.
+        Report ``Capabilities(exec=True)`` when implemented."""
+        raise self._unsupported("exec_task_streaming")
 
     def recover_task(self, handle: TaskHandle) -> None:
         """Re-attach to a task started by an earlier client process (or driver instance)."""

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from nomadic.errors import DriverError
-from nomadic.plugin import TaskConfig, TaskDriver
+from nomadic.plugin import ExecInput, ExecStreams, TaskConfig, TaskDriver
 
 __all__ = ["CommandSpec", "DriverConformance"]
 
@@ -163,6 +163,25 @@ class DriverConformance(abc.ABC):
         try:
             out = driver.exec_task(cfg.id, self.commands().exec_echo("from exec"), 10.0)
             assert out.exit_code == 0 and b"from exec" in out.stdout
+        finally:
+            driver.destroy_task(cfg.id, force=True)
+
+    def test_exec_streaming_runs_or_is_refused(self, driver: TaskDriver, task_dir: Path) -> None:
+        """``alloc exec``: a driver that implements it streams the output and returns the
+        exit code; one that does not refuses with a DriverError."""
+        cfg = self.task_config(task_dir, self.commands().sleep())
+        driver.start_task(cfg)
+        out: list[bytes] = []
+        streams = ExecStreams(out.append, out.append)
+        command = self.commands().exec_echo("streamed exec")
+        try:
+            if type(driver).exec_task_streaming is TaskDriver.exec_task_streaming:
+                with pytest.raises(DriverError, match="not supported"):
+                    driver.exec_task_streaming(cfg.id, command, False, streams)
+                return
+            streams.put_input(ExecInput(close=True))
+            result = driver.exec_task_streaming(cfg.id, command, False, streams)
+            assert result.exit_code == 0 and b"streamed exec" in b"".join(out)
         finally:
             driver.destroy_task(cfg.id, force=True)
 

@@ -25,6 +25,7 @@ from nomadic.plugin import (
     ConfigError,
     DriverError,
     ExecResult,
+    ExecStreams,
     ExitResult,
     Fingerprint,
     TaskConfig,
@@ -32,6 +33,7 @@ from nomadic.plugin import (
     TaskHandle,
     TaskResourceUsage,
     TaskStatus,
+    run_process_exec,
 )
 
 from . import process
@@ -239,6 +241,14 @@ class RawExecDriver(TaskDriver):
             raise DriverError(f"exec {cmd[0]!r} failed: {exc.strerror or exc}") from exc
         code = done.returncode if done.returncode >= 0 else 128 - done.returncode
         return ExecResult(exit_code=code, stdout=done.stdout, stderr=done.stderr)
+
+    def exec_task_streaming(
+        self, task_id: str, command: list[str], tty: bool, streams: ExecStreams
+    ) -> ExitResult:
+        task = self._get(task_id)
+        return run_process_exec(
+            command, cwd=task.cwd, env=task.handle.config.env, tty=tty, streams=streams
+        )
 
     def recover_task(self, handle: TaskHandle) -> None:
         if handle.task_id in self._tasks:

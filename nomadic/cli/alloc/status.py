@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,7 @@ from nomadic.cli.output import (
     short_id,
 )
 from nomadic.cli.resolve import resolve_alloc
+from nomadic.cli.usage import resource_stats, usage_vs_limits
 
 if TYPE_CHECKING:
     from nomadic.structs import Allocation, TaskEvent, TaskState
@@ -61,21 +62,25 @@ def _describe(event: TaskEvent) -> str:
     return event.display_message or event.message or event.driver_error or event.setup_error
 
 
-def _task(a: Allocation, name: str, state: TaskState) -> None:
+def _task(
+    a: Allocation, name: str, state: TaskState, stats: dict[str, Any] | None, detailed: bool
+) -> None:
     out.line(f'\nTask "{name}" is "{state.state}"')
     res = a.allocated_resources.tasks.get(name)
+    usage = ((stats or {}).get("Tasks") or {}).get(name) or {}
     if res is not None:
         out.line("Task Resources:")
+        cpu, memory = f"{res.cpu.cpu_shares}", f"{res.memory.memory_mb} MiB"
+        resource_usage = usage.get("ResourceUsage") or {}
+        if resource_usage:
+            cpu, memory = usage_vs_limits(resource_usage, cpu, memory)
         out.table(
             ("CPU", "Memory", "Disk"),
-            [
-                (
-                    f"{res.cpu.cpu_shares} MHz",
-                    f"{res.memory.memory_mb} MiB",
-                    f"{a.allocated_resources.shared.disk_mb} MiB",
-                )
-            ],
+            [(f"{cpu} MHz", memory, f"{a.allocated_resources.shared.disk_mb} MiB")],
         )
+        if detailed and resource_usage:
+            out.line()
+            resource_stats(resource_usage)
     out.line("\nTask Events:")
     out.kv(
         [
@@ -97,24 +102,39 @@ def _task(a: Allocation, name: str, state: TaskState) -> None:
 @click.argument("alloc_id", metavar="<alloc>")
 @click.option("--verbose", is_flag=True, help="Show full IDs.")
 @click.option("--json", "as_json", is_flag=True, help="Output the allocation as JSON.")
+@click.option("--stats", is_flag=True, help="Display detailed resource usage statistics.")
 @api_options
 @click.pass_context
-def status(ctx: click.Context, alloc_id: str, verbose: bool, as_json: bool) -> None:
-    """Show an allocation's status, addresses and the events of its tasks."""
+def status(ctx: click.Context, alloc_id: str, verbose: bool, as_json: bool, stats: bool) -> None:
+    """Show an allocation's status, addresses, resource usage and the events of its tasks."""
     from nomadic.api import APIError
 
+    client = client_from(ctx)
     try:
-        a = resolve_alloc(client_from(ctx), alloc_id)
+        a = resolve_alloc(client, alloc_id)
     except APIError as exc:
         raise CommandError(f"Error querying allocation: {exc}") from None
     if as_json:
         out.json(a)
         return
-    show_alloc(a, verbose)
+    usage, problem = None, ""
+    if a.client_status == "running":  # as Nomad: measured usage of a running allocation
+        try:
+            usage = client.allocations.stats(a.id)
+        except APIError as exc:
+            problem = f"Couldn't retrieve stats: {exc}"
+    show_alloc(a, verbose, usage, stats)
+    if problem:
+        click.echo(f"\n{problem}", err=True)
 
 
-def show_alloc(a: Allocation, verbose: bool = False) -> None:
+def show_alloc(
+    a: Allocation,
+    verbose: bool = False,
+    stats: dict[str, Any] | None = None,
+    detailed: bool = False,
+) -> None:
     out.kv(_fields(a, verbose))
     _addresses(a)
     for name in sorted(a.task_states):
-        _task(a, name, a.task_states[name])
+        _task(a, name, a.task_states[name], stats, detailed)

@@ -19,7 +19,9 @@ def place(agent: Agent, tmp_path: Path, tasks: tuple[str, ...] = ("server",)) ->
     path = tmp_path / "job.json"
     path.write_text(json.dumps({"Job": web_job(tasks=tasks)}))
     assert agent.run("job", "run", "-detach", str(path)).exit_code == 0
-    return agent.server.store.snapshot().allocs()[0]
+    alloc = agent.server.store.snapshot().allocs()[0]
+    agent.client.make_alloc_dir(alloc.id)  # the client runs it
+    return alloc
 
 
 def write_log(agent: Agent, alloc: Allocation, name: str, data: bytes) -> Path:
