@@ -1,8 +1,8 @@
 """The pure scheduler: turns an evaluation and a state snapshot into a plan.
 
 ``new_scheduler(eval.type, state, planner).process(eval)`` is the whole interface the server's
-worker needs. Built-in schedulers register in :data:`BUILTIN_SCHEDULERS` by eval type; the
-system and sysbatch schedulers join it the same way. This package imports only
+worker needs. Built-in schedulers register in :data:`BUILTIN_SCHEDULERS` by eval type:
+``generic.py`` for service and batch, ``system.py`` for system and sysbatch. This package imports only
 ``nomadic.structs`` and its own modules: no I/O, no server, no clock except where Nomad
 stamps one (allocation timing, reschedule times, blocked-eval create time).
 """
@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nomadic.errors import NomadicError
-from nomadic.structs.consts import JOB_TYPE_BATCH, JOB_TYPE_SERVICE
+from nomadic.structs.consts import (
+    JOB_TYPE_BATCH,
+    JOB_TYPE_SERVICE,
+    JOB_TYPE_SYSBATCH,
+    JOB_TYPE_SYSTEM,
+)
 
 from .generic import GenericScheduler
 from .interfaces import Planner, Scheduler, State
+from .system import SystemScheduler
 
 __all__ = [
     "BUILTIN_SCHEDULERS",
@@ -24,6 +30,7 @@ __all__ = [
     "Scheduler",
     "SchedulerFactory",
     "State",
+    "SystemScheduler",
     "UnknownSchedulerError",
     "new_scheduler",
     "register_scheduler",
@@ -44,9 +51,19 @@ def _batch(state: State, planner: Planner) -> Scheduler:
     return GenericScheduler(state, planner, batch=True)
 
 
+def _system(state: State, planner: Planner) -> Scheduler:
+    return SystemScheduler(state, planner, sysbatch=False)
+
+
+def _sysbatch(state: State, planner: Planner) -> Scheduler:
+    return SystemScheduler(state, planner, sysbatch=True)
+
+
 BUILTIN_SCHEDULERS: dict[str, SchedulerFactory] = {
     JOB_TYPE_SERVICE: _service,
     JOB_TYPE_BATCH: _batch,
+    JOB_TYPE_SYSTEM: _system,
+    JOB_TYPE_SYSBATCH: _sysbatch,
 }
 
 

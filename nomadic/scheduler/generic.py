@@ -56,6 +56,7 @@ __all__ = [
     "MAX_BATCH_SCHEDULE_ATTEMPTS",
     "MAX_SERVICE_SCHEDULE_ATTEMPTS",
     "GenericScheduler",
+    "exhaust_resources",
 ]
 
 MAX_SERVICE_SCHEDULE_ATTEMPTS: Final = 5
@@ -249,7 +250,7 @@ class GenericScheduler:
         metrics.nodes_in_pool = len(nodes)
         self.ctx.populate_score_meta_data()
         if option is None:
-            _exhaust_resources(metrics, tg)
+            exhaust_resources(metrics, tg)
             self.failed_tg_allocs[tg.name] = metrics
             if missing.stop_previous and prev is not None:
                 pop_update(self.ctx, prev)
@@ -332,7 +333,7 @@ class GenericScheduler:
         self.planner.update_eval(updated)
 
 
-def _exhaust_resources(metrics: AllocMetric, tg: TaskGroup) -> None:
+def exhaust_resources(metrics: AllocMetric, tg: TaskGroup) -> None:
     """Record what the group asked for in the exhausted dimensions (ResourcesExhausted)."""
     if not metrics.dimension_exhausted:
         return

@@ -15,7 +15,7 @@ from nomadic.structs import AllocatedResources, AllocatedSharedResources, Alloca
 
 from .context import EvalContext
 from .reconcile import ALLOC_IN_PLACE, AllocUpdateFn
-from .stack import GenericStack, SelectOptions
+from .stack import SelectOptions, Stack
 from .updates import tasks_updated
 
 __all__ = ["generic_alloc_update_fn", "pop_update"]
@@ -31,7 +31,7 @@ def pop_update(ctx: EvalContext, alloc: Allocation) -> None:
         del ctx.plan.node_update[alloc.node_id]
 
 
-def generic_alloc_update_fn(ctx: EvalContext, stack: GenericStack, eval_id: str) -> AllocUpdateFn:
+def generic_alloc_update_fn(ctx: EvalContext, stack: Stack, eval_id: str) -> AllocUpdateFn:
     def update(
         existing: Allocation, job: Job, tg: TaskGroup
     ) -> tuple[bool, bool, Allocation | None]:

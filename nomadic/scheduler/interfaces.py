@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from nomadic.structs import Allocation, Evaluation, Job, Node, Plan, PlanResult
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    Node,
+    Plan,
+    PlanResult,
+    SchedulerConfiguration,
+)
 
 
 class State(Protocol):
@@ -30,6 +38,10 @@ class State(Protocol):
     def alloc_by_id(self, alloc_id: str) -> Allocation | None: ...
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
+
+    def scheduler_config(self) -> SchedulerConfiguration:
+        """The operator's scheduler configuration (defaults when never set)."""
+        ...
 
 
 class Planner(Protocol):

@@ -38,6 +38,7 @@ from .constraint import check_constraint, resolve_target
 from .context import NORM_SCORE, EvalContext
 from .feasible import FeasibleIterator
 from .network import PortIndex
+from .preemption import Preemptor
 
 __all__ = [
     "BinPackIterator",
@@ -63,6 +64,7 @@ class RankedNode:
     scores: list[float] = field(default_factory=list)
     task_resources: dict[str, AllocatedTaskResources] = field(default_factory=dict)
     alloc_resources: AllocatedSharedResources | None = None
+    preempted_allocs: list[Allocation] = field(default_factory=list)
     _proposed: list[Allocation] | None = None
 
     def proposed_allocs(self, ctx: EvalContext) -> list[Allocation]:
@@ -93,14 +95,27 @@ class FeasibleRankIterator:
 
 class BinPackIterator:
     """Checks the group fits beside what the node holds (and the plan proposes), assigns its
-    ports, and scores the fit: ScoreFitBinPack (or ScoreFitSpread) / 18."""
+    ports, and scores the fit: ScoreFitBinPack (or ScoreFitSpread) / 18.
+
+    With ``evict`` (system jobs, preemption enabled) a node that is too full is still an
+    option when evicting lower-priority allocations (preemption.py) frees enough; the
+    option then carries them in ``preempted_allocs``.
+    """
 
     def __init__(
-        self, ctx: EvalContext, source: RankIterator, algorithm: str = SCHEDULER_ALGORITHM_BINPACK
+        self,
+        ctx: EvalContext,
+        source: RankIterator,
+        algorithm: str = SCHEDULER_ALGORITHM_BINPACK,
+        *,
+        evict: bool = False,
+        priority: int = 0,
     ) -> None:
         self.ctx = ctx
         self.source = source
         self.algorithm = algorithm
+        self.evict = evict
+        self.priority = priority
         self.tg: TaskGroup | None = None
 
     def set_task_group(self, tg: TaskGroup) -> None:
@@ -163,8 +178,13 @@ class BinPackIterator:
         candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
         fit, dimension = allocs_fit(node, [*proposed, candidate])
         if not fit:
-            self.ctx.exhausted_node(node, dimension)
-            return False
+            victims = self._preempt(node, proposed, candidate) if self.evict else []
+            if not victims:
+                self.ctx.exhausted_node(node, dimension)
+                return False
+            option.preempted_allocs = victims
+            gone = {a.id for a in victims}
+            proposed = [a for a in proposed if a.id not in gone]
         cpu = mem = disk = 0
         for alloc in [*proposed, candidate]:
             if alloc.client_terminal():
@@ -180,6 +200,19 @@ class BinPackIterator:
         option.alloc_resources = shared
         self.ctx.score_node(node, "binpack", normalized)
         return True
+
+
+    def _preempt(
+        self, node: Node, proposed: list[Allocation], candidate: Allocation
+    ) -> list[Allocation]:
+        planned: dict[tuple[str, str], int] = {}
+        for allocs in self.ctx.plan.node_preemptions.values():
+            for a in allocs:
+                planned[(a.namespace, a.job_id)] = planned.get((a.namespace, a.job_id), 0) + 1
+        preemptor = Preemptor(self.priority, planned)
+        return preemptor.preempt_for_task_group(
+            node, proposed, candidate.allocated_resources.comparable()
+        )
 
 
 class JobAntiAffinityIterator:

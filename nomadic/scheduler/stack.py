@@ -1,4 +1,4 @@
-"""GenericStack: the placement pipeline for service and batch jobs, wired in one place.
+"""GenericStack and SystemStack: the placement pipelines, wired in one place.
 
 Each stage is a tiny iterator with ``next()``/``reset()``; the comment on each says why it
 sits where it does. ``select(tg, options)`` returns the best node for one allocation, or None
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from nomadic.structs import Job, Node, TaskGroup
 
 from .constraint import escapes_class
-from .context import EvalContext
+from .context import EvalContext, EvalEligibility
 from .feasible import (
     ConstraintChecker,
     DistinctHostsIterator,
@@ -21,6 +22,7 @@ from .feasible import (
     DriverChecker,
     FeasibilityWrapper,
     RandomIterator,
+    StaticIterator,
 )
 from .rank import (
     BinPackIterator,
@@ -40,7 +42,17 @@ from .select import (
 )
 from .spread import SpreadIterator
 
-__all__ = ["GenericStack", "SelectOptions"]
+__all__ = ["GenericStack", "SelectOptions", "Stack", "SystemStack"]
+
+
+class Stack(Protocol):
+    """What schedulers and the in-place update check need from a stack."""
+
+    def set_nodes(self, nodes: list[Node]) -> None: ...
+
+    def set_job(self, job: Job) -> None: ...
+
+    def select(self, tg: TaskGroup, options: SelectOptions | None = None) -> RankedNode | None: ...
 
 
 @dataclass
@@ -145,3 +157,55 @@ class GenericStack:
             self.limit.set_limit(max(tg.count, AFFINITY_SPREAD_LIMIT))
         else:
             self.limit.set_limit(self.limit_value)
+
+
+class SystemStack:
+    """The system and sysbatch pipeline: one node at a time, every node in order.
+
+    No shuffle and no limit (every eligible node gets an allocation), no distinct_hosts
+    (one per node already), no affinity or spread (there is nothing to choose between).
+    Feasibility verdicts are not cached by class: each node is judged on its own.
+    """
+
+    def __init__(self, ctx: EvalContext, *, evict: bool) -> None:
+        self.ctx = ctx
+        # Visit nodes in order: the scheduler hands over one node per placement.
+        self.source = StaticIterator(ctx, [])
+        # Job constraints, then the group's drivers (cheap) and constraints.
+        self.job_constraint = ConstraintChecker(ctx)
+        self.tg_drivers = DriverChecker(ctx)
+        self.tg_constraint = ConstraintChecker(ctx)
+        self.wrapped = FeasibilityWrapper(
+            ctx, self.source, [self.job_constraint], [self.tg_drivers, self.tg_constraint]
+        )
+        # distinct_property still limits how many nodes per property value run the group.
+        self.distinct_property = DistinctPropertyIterator(ctx, self.wrapped)
+        rank_source = FeasibleRankIterator(ctx, self.distinct_property)
+        # Fit (evicting lower-priority allocs when preemption is enabled) and score.
+        self.bin_pack = BinPackIterator(ctx, rank_source, evict=evict)
+        self.score_norm = ScoreNormalizationIterator(ctx, self.bin_pack)
+
+    def set_nodes(self, nodes: list[Node]) -> None:
+        self.source.set_nodes(nodes)
+
+    def set_job(self, job: Job) -> None:
+        self.job_constraint.set_constraints(job.constraints)
+        self.distinct_property.set_job(job)
+        self.bin_pack.priority = job.priority
+
+    def select(self, tg: TaskGroup, options: SelectOptions | None = None) -> RankedNode | None:
+        self.score_norm.reset()
+        self.ctx.reset()
+        self.ctx.eligibility = EvalEligibility()
+        start = time.perf_counter_ns()
+        constraints = list(tg.constraints)
+        for task in tg.tasks:
+            constraints += task.constraints
+        self.tg_drivers.set_drivers({task.driver for task in tg.tasks})
+        self.tg_constraint.set_constraints(constraints)
+        self.wrapped.set_task_group(tg.name)
+        self.distinct_property.set_task_group(tg)
+        self.bin_pack.set_task_group(tg)
+        option = self.score_norm.next()
+        self.ctx.metrics.allocation_time = time.perf_counter_ns() - start
+        return option

@@ -16,9 +16,12 @@ from nomadic.structs import (
     Allocation,
     AllocUpdate,
     DesiredTransition,
+    DrainStrategy,
     Evaluation,
     Job,
     Node,
+    NodeEvent,
+    SchedulerConfiguration,
     from_msgpack,
     to_msgpack,
 )
@@ -38,8 +41,11 @@ __all__ = [
     "MessageType",
     "NodeDeregister",
     "NodeRegister",
+    "NodeUpdateDrain",
+    "NodeUpdateEligibility",
     "NodeUpdateStatus",
     "Payload",
+    "SchedulerConfigSet",
     "SnapshotRestore",
     "decode_entry",
     "encode_entry",
@@ -62,6 +68,9 @@ class MessageType(IntEnum):
     ALLOC_UPDATE_DESIRED_TRANSITION = 9
     BARRIER = 10
     SNAPSHOT_RESTORE = 11
+    SCHEDULER_CONFIG = 12
+    NODE_UPDATE_DRAIN = 13
+    NODE_UPDATE_ELIGIBILITY = 14
 
 
 class JobRegister(Base):
@@ -129,6 +138,29 @@ class SnapshotRestore(Base):
     data: bytes
 
 
+class SchedulerConfigSet(Base):
+    config: SchedulerConfiguration
+
+
+class NodeUpdateDrain(Base):
+    """Start/end a drain; ``drain_strategy`` None ends it (see StateStore.update_node_drain)."""
+
+    node_id: str
+    drain_strategy: DrainStrategy | None = None
+    mark_eligible: bool = False
+    updated_at: int = 0
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
+    event: NodeEvent | None = None
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class NodeUpdateEligibility(Base):
+    node_id: str
+    eligibility: str
+    event: NodeEvent | None = None
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
 Payload = (
     JobRegister
     | JobDeregister
@@ -141,6 +173,9 @@ Payload = (
     | AllocDesiredTransitionUpdate
     | Barrier
     | SnapshotRestore
+    | SchedulerConfigSet
+    | NodeUpdateDrain
+    | NodeUpdateEligibility
 )
 
 PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
@@ -155,6 +190,9 @@ PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
     MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: AllocDesiredTransitionUpdate,
     MessageType.BARRIER: Barrier,
     MessageType.SNAPSHOT_RESTORE: SnapshotRestore,
+    MessageType.SCHEDULER_CONFIG: SchedulerConfigSet,
+    MessageType.NODE_UPDATE_DRAIN: NodeUpdateDrain,
+    MessageType.NODE_UPDATE_ELIGIBILITY: NodeUpdateEligibility,
 }
 _TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
 

@@ -21,11 +21,20 @@ from typing import Any
 import immutables
 import msgspec
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, from_msgpack, to_msgpack
-from nomadic.structs.consts import NODE_STATUS_READY
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    JobSummary,
+    Node,
+    SchedulerConfiguration,
+    from_msgpack,
+    to_msgpack,
+)
+from nomadic.structs.consts import NODE_ELIGIBLE, NODE_STATUS_READY
 
 from . import entries as e
-from .snapshot import Tables
+from .snapshot import SCHEDULER_CONFIG_KEY, Tables
 from .store import StateStore
 
 __all__ = ["FSM", "ApplyResult", "MessageType"]
@@ -57,6 +66,7 @@ class FSMSnapshot(msgspec.Struct, array_like=True):
     evals: list[Evaluation]
     allocs: list[Allocation]
     nodes: list[Node]
+    scheduler_config: SchedulerConfiguration | None = None
 
 
 class FSM:
@@ -157,6 +167,29 @@ class FSM:
         self.store.update_desired_transitions(index, p.allocs)
         self._evals(index, p.evals)
 
+    def _scheduler_config(self, index: int, p: e.SchedulerConfigSet) -> None:
+        self.store.set_scheduler_config(index, p.config)
+
+    def _node_update_drain(self, index: int, p: e.NodeUpdateDrain) -> None:
+        self.store.update_node_drain(
+            index,
+            p.node_id,
+            p.drain_strategy,
+            mark_eligible=p.mark_eligible,
+            updated_at=p.updated_at,
+            meta=p.meta,
+            event=p.event,
+        )
+        self._evals(index, p.evals)
+        if p.mark_eligible:
+            self._capacity(index)
+
+    def _node_update_eligibility(self, index: int, p: e.NodeUpdateEligibility) -> None:
+        self.store.update_node_eligibility(index, p.node_id, p.eligibility, p.event)
+        self._evals(index, p.evals)
+        if p.eligibility == NODE_ELIGIBLE:
+            self._capacity(index)
+
     def _barrier(self, index: int, p: e.Barrier) -> None:
         pass
 
@@ -197,6 +230,7 @@ class FSM:
             evals=[t.evals[k] for k in sorted(t.evals.keys())],
             allocs=[t.allocs[k] for k in sorted(t.allocs.keys())],
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
+            scheduler_config=t.scheduler_config.get(SCHEDULER_CONFIG_KEY),
         )
         return to_msgpack(snap)
 
@@ -252,6 +286,9 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
         table_index=immutables.Map(snap.table_index),
+        scheduler_config=immutables.Map(
+            {SCHEDULER_CONFIG_KEY: snap.scheduler_config} if snap.scheduler_config else {}
+        ),
     )
 
 
@@ -267,4 +304,7 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: FSM._alloc_desired_transition,  # type: ignore[dict-item]
     e.MessageType.BARRIER: FSM._barrier,  # type: ignore[dict-item]
     e.MessageType.SNAPSHOT_RESTORE: FSM._snapshot_restore,  # type: ignore[dict-item]
+    e.MessageType.SCHEDULER_CONFIG: FSM._scheduler_config,  # type: ignore[dict-item]
+    e.MessageType.NODE_UPDATE_DRAIN: FSM._node_update_drain,  # type: ignore[dict-item]
+    e.MessageType.NODE_UPDATE_ELIGIBILITY: FSM._node_update_eligibility,  # type: ignore[dict-item]
 }

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    JobSummary,
+    Node,
+    SchedulerConfiguration,
+)
 
 
 class StateSnapshot(Protocol):
@@ -47,3 +54,8 @@ class StateSnapshot(Protocol):
     # nodes
     def node_by_id(self, node_id: str) -> Node | None: ...
     def nodes(self, prefix: str = "") -> list[Node]: ...
+
+    # operator
+    def scheduler_config(self) -> SchedulerConfiguration:
+        """The scheduler configuration (defaults when never set)."""
+        ...

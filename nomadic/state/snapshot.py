@@ -14,7 +14,14 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import immutables
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    JobSummary,
+    Node,
+    SchedulerConfiguration,
+)
 
 __all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
 
@@ -31,7 +38,8 @@ T = TypeVar("T", bound=_Indexed)
 JobKey = tuple[str, str]
 
 # Names of the tables whose write index is tracked (what blocking queries watch).
-TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes")
+TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes", "scheduler_config")
+SCHEDULER_CONFIG_KEY = "config"  # the scheduler_config table holds one row
 
 
 class Tables(NamedTuple):
@@ -50,6 +58,8 @@ class Tables(NamedTuple):
     evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
     # table name -> last index that changed it
     table_index: immutables.Map[str, int]
+    # one row, SCHEDULER_CONFIG_KEY; absent until an operator sets it (defaults apply)
+    scheduler_config: immutables.Map[str, SchedulerConfiguration] = immutables.Map()
 
 
 def empty_tables() -> Tables:
@@ -129,6 +139,12 @@ class Snapshot:
     def nodes(self, prefix: str = "") -> list[Node]:
         found = [n for nid, n in self._t.nodes.items() if nid.startswith(prefix)]
         return sorted(found, key=lambda n: n.id)
+
+    # operator
+    def scheduler_config(self) -> SchedulerConfiguration:
+        """The scheduler configuration; Nomad's defaults when none was ever set."""
+        found = self._t.scheduler_config.get(SCHEDULER_CONFIG_KEY)
+        return found if found is not None else SchedulerConfiguration()
 
     @staticmethod
     def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:

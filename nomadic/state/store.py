@@ -16,14 +16,33 @@ from typing import Any
 import immutables
 import msgspec
 
-from nomadic.structs import Allocation, AllocUpdate, DesiredTransition, Evaluation, Job, Node
+from nomadic.structs import (
+    Allocation,
+    AllocUpdate,
+    DesiredTransition,
+    DrainMetadata,
+    DrainStrategy,
+    Evaluation,
+    Job,
+    Node,
+    NodeEvent,
+    SchedulerConfiguration,
+)
+from nomadic.structs.consts import (
+    DRAIN_STATUS_CANCELED,
+    DRAIN_STATUS_COMPLETE,
+    DRAIN_STATUS_DRAINING,
+    NODE_ELIGIBLE,
+    NODE_INELIGIBLE,
+)
 
 from . import summary as summaries
-from .snapshot import JobKey, Snapshot, Tables, empty_tables
+from .snapshot import SCHEDULER_CONFIG_KEY, JobKey, Snapshot, Tables, empty_tables
 
 __all__ = ["Listener", "StateStore"]
 
 MAX_JOB_VERSIONS = 6  # Nomad's JobTrackedVersions
+MAX_NODE_EVENTS = 10  # Nomad's MaxRetainedNodeEvents
 
 Listener = Callable[[int, frozenset[str]], object]
 _replace = msgspec.structs.replace
@@ -113,6 +132,78 @@ class StateStore:
                 new = _replace(old, status=status, status_updated_at=updated_at, modify_index=index)
                 t.put("nodes", node_id, new)
 
+    def update_node_drain(
+        self,
+        index: int,
+        node_id: str,
+        strategy: DrainStrategy | None,
+        *,
+        mark_eligible: bool,
+        updated_at: int,
+        meta: dict[str, str] | None = None,
+        event: NodeEvent | None = None,
+    ) -> None:
+        """Start, change or end a drain (Nomad's UpdateNodeDrain).
+
+        Draining makes the node ineligible; ending a drain keeps it ineligible unless
+        ``mark_eligible``. ``LastDrain`` records the drain: complete when it ended on its
+        own (the drainer), canceled when a user turned it off.
+        """
+        with self._txn(index) as t:
+            old: Node | None = t.get("nodes", node_id)
+            if old is None:
+                return
+            last = old.last_drain
+            eligibility = old.scheduling_eligibility
+            if strategy is not None:
+                eligibility = NODE_INELIGIBLE
+                started = last.started_at if old.drain_strategy is not None and last else updated_at
+                last = DrainMetadata(
+                    started_at=started,
+                    updated_at=updated_at,
+                    status=DRAIN_STATUS_DRAINING,
+                    meta=dict(meta or (last.meta if last and old.drain_strategy else {})),
+                )
+            else:
+                if mark_eligible:
+                    eligibility = NODE_ELIGIBLE
+                if old.drain_strategy is not None and last is not None:
+                    status = DRAIN_STATUS_CANCELED if mark_eligible else DRAIN_STATUS_COMPLETE
+                    last = _replace(last, status=status, updated_at=updated_at)
+            new = _replace(
+                old,
+                drain_strategy=strategy,
+                drain=strategy is not None,
+                scheduling_eligibility=eligibility,
+                last_drain=last,
+                events=_with_event(old.events, event, index),
+                modify_index=index,
+            )
+            t.put("nodes", node_id, new)
+
+    def update_node_eligibility(
+        self, index: int, node_id: str, eligibility: str, event: NodeEvent | None = None
+    ) -> None:
+        with self._txn(index) as t:
+            old: Node | None = t.get("nodes", node_id)
+            if old is not None:
+                new = _replace(
+                    old,
+                    scheduling_eligibility=eligibility,
+                    events=_with_event(old.events, event, index),
+                    modify_index=index,
+                )
+                t.put("nodes", node_id, new)
+
+    # -- operator -------------------------------------------------------------------------
+
+    def set_scheduler_config(self, index: int, config: SchedulerConfiguration) -> None:
+        with self._txn(index) as t:
+            old: SchedulerConfiguration | None = t.get("scheduler_config", SCHEDULER_CONFIG_KEY)
+            create = old.create_index if old is not None else index
+            stored = _replace(config, create_index=create, modify_index=index)
+            t.put("scheduler_config", SCHEDULER_CONFIG_KEY, stored)
+
     def delete_nodes(self, index: int, node_ids: Iterable[str]) -> None:
         with self._txn(index) as t:
             for node_id in node_ids:
@@ -136,6 +227,12 @@ class StateStore:
     def _notify(self, index: int, changed: frozenset[str]) -> None:
         for fn in list(self._listeners):
             fn(index, changed)
+
+
+def _with_event(events: list[NodeEvent], event: NodeEvent | None, index: int) -> list[NodeEvent]:
+    if event is None:
+        return events
+    return [*events, _replace(event, create_index=index)][-MAX_NODE_EVENTS:]
 
 
 class _TxnContext:

@@ -63,6 +63,9 @@ from .job import (
     UpdateStrategy,
 )
 from .node import (
+    DrainMetadata,
+    DrainSpec,
+    DrainStrategy,
     DriverInfo,
     Node,
     NodeCpuResources,
@@ -73,6 +76,7 @@ from .node import (
     NodeReservedResources,
     NodeResources,
 )
+from .operator import PreemptionConfig, SchedulerConfiguration
 from .plan import EvalUpdate, Plan, PlanResult
 
 __all__ = [
@@ -91,6 +95,9 @@ __all__ = [
     "DecodeError",
     "DesiredTransition",
     "DispatchPayloadConfig",
+    "DrainMetadata",
+    "DrainSpec",
+    "DrainStrategy",
     "DriverInfo",
     "EphemeralDisk",
     "EvalUpdate",
@@ -117,12 +124,14 @@ __all__ = [
     "Plan",
     "PlanResult",
     "Port",
+    "PreemptionConfig",
     "RequestedDevice",
     "RescheduleEvent",
     "ReschedulePolicy",
     "RescheduleTracker",
     "Resources",
     "RestartPolicy",
+    "SchedulerConfiguration",
     "Service",
     "ServiceCheck",
     "Spread",

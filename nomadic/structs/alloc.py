@@ -161,6 +161,8 @@ class Allocation(Base):
     next_allocation: str = ""
     reschedule_tracker: RescheduleTracker | None = None
     followup_eval_id: str = ""
+    preempted_allocations: list[str] = msgspec.field(default_factory=list)
+    preempted_by_allocation: str = ""
     create_index: int = 0
     modify_index: int = 0
     alloc_modify_index: int = 0

@@ -34,6 +34,9 @@ TRIGGER_QUEUED_ALLOCS: Final = "queued-allocs"
 TRIGGER_MAX_PLANS: Final = "max-plan-attempts"
 TRIGGER_FAILED_FOLLOW_UP: Final = "failed-follow-up"
 TRIGGER_ALLOC_RESCHEDULE: Final = "alloc-reschedule"
+TRIGGER_NODE_DRAIN: Final = "node-drain"
+TRIGGER_PREEMPTION: Final = "preemption"
+TRIGGER_ROLLING_UPDATE: Final = "rolling-update"
 
 # Allocation desired statuses
 ALLOC_DESIRED_RUN: Final = "run"
@@ -78,6 +81,9 @@ NODE_STATUS_DOWN: Final = "down"
 NODE_STATUS_DISCONNECTED: Final = "disconnected"
 NODE_ELIGIBLE: Final = "eligible"
 NODE_INELIGIBLE: Final = "ineligible"
+DRAIN_STATUS_DRAINING: Final = "draining"
+DRAIN_STATUS_COMPLETE: Final = "complete"
+DRAIN_STATUS_CANCELED: Final = "canceled"
 
 # Restart modes and reschedule delay functions
 RESTART_MODE_FAIL: Final = "fail"

@@ -74,6 +74,35 @@ class NodeEvent(Base):
     create_index: int = 0
 
 
+class DrainSpec(Base):
+    """What a user asks for when draining a node (Nomad's ``DrainSpec``)."""
+
+    deadline: int = 0  # ns; 0 = no deadline, < 0 = force (stop everything now)
+    ignore_system_jobs: bool = False
+
+
+class DrainStrategy(Base):
+    """A drain in progress. Nomad embeds DrainSpec, so its fields sit at the top level in JSON.
+
+    ``force_deadline`` and ``started_at`` are Unix nanoseconds stamped by the leader; a
+    ``force_deadline`` of 0 means the drain waits for migrations however long they take.
+    """
+
+    deadline: int = 0
+    ignore_system_jobs: bool = False
+    force_deadline: int = 0
+    started_at: int = 0
+
+
+class DrainMetadata(Base):
+    """How the last drain went (Nomad's ``LastDrain``)."""
+
+    started_at: int = 0
+    updated_at: int = 0
+    status: str = ""  # "draining", "complete", "canceled"
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class Node(Base):
     id: str = ""
     secret_id: str = ""
@@ -94,12 +123,20 @@ class Node(Base):
     status_updated_at: int = 0
     scheduling_eligibility: str = NODE_ELIGIBLE
     drain: bool = False
+    drain_strategy: DrainStrategy | None = None
+    last_drain: DrainMetadata | None = None
     events: list[NodeEvent] = msgspec.field(default_factory=list)
     create_index: int = 0
     modify_index: int = 0
 
     def ready(self) -> bool:
-        return self.status == "ready" and self.scheduling_eligibility == NODE_ELIGIBLE
+        """Ready, eligible and not draining: can take new allocations (Nomad's Node.Ready)."""
+        return (
+            self.status == "ready"
+            and self.scheduling_eligibility == NODE_ELIGIBLE
+            and not self.drain
+            and self.drain_strategy is None
+        )
 
     def stub(self) -> NodeListStub:
         return NodeListStub(

@@ -4,7 +4,8 @@
 scheduler tests stay independent of it). :class:`Harness` is the ``Planner``: it records
 every plan, eval update, created and re-blocked eval, and applies plans to its own state the
 way the leader's plan applier does (nodes that are gone, not ready or would not fit are
-rejected, so retries see a partial commit). Tests can force rejections:
+rejected, so retries see a partial commit; preempted allocations are evicted). Tests can
+force rejections:
 
     h = Harness()
     h.reject_plans = 1            # the next plan is refused outright (RefreshIndex set)
@@ -20,8 +21,23 @@ import msgspec
 from nomadic.scheduler import new_scheduler
 from nomadic.scheduler.generic import GenericScheduler
 from nomadic.scheduler.interfaces import State
-from nomadic.structs import Allocation, Evaluation, Job, Node, Plan, PlanResult
-from nomadic.structs.consts import JOB_TYPE_BATCH, NODE_STATUS_READY
+from nomadic.scheduler.system import SystemScheduler
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    Node,
+    Plan,
+    PlanResult,
+    SchedulerConfiguration,
+)
+from nomadic.structs.consts import (
+    JOB_TYPE_BATCH,
+    JOB_TYPE_SYSBATCH,
+    JOB_TYPE_SYSTEM,
+    NODE_INELIGIBLE,
+    NODE_STATUS_READY,
+)
 from nomadic.structs.funcs import allocs_fit
 
 __all__ = ["Harness", "InMemoryState"]
@@ -36,6 +52,7 @@ class InMemoryState:
         self.nodes_by_id: dict[str, Node] = {}
         self.allocs: dict[str, Allocation] = {}
         self.evals: dict[str, Evaluation] = {}
+        self.sched_config = SchedulerConfiguration()
 
     def snapshot(self) -> InMemoryState:
         snap = InMemoryState()
@@ -44,6 +61,7 @@ class InMemoryState:
         snap.nodes_by_id = dict(self.nodes_by_id)
         snap.allocs = dict(self.allocs)
         snap.evals = dict(self.evals)
+        snap.sched_config = self.sched_config
         return snap
 
     def next_index(self) -> int:
@@ -121,6 +139,9 @@ class InMemoryState:
     def eval_by_id(self, eval_id: str) -> Evaluation | None:
         return self.evals.get(eval_id)
 
+    def scheduler_config(self) -> SchedulerConfiguration:
+        return self.sched_config
+
 
 class Harness:
     """A recording Planner over an :class:`InMemoryState`."""
@@ -139,6 +160,10 @@ class Harness:
     def process(self, evaluation: Evaluation, *, clock: Callable[[], int] | None = None) -> None:
         """Run the scheduler for ``evaluation`` on a snapshot (``clock``: fixed Unix ns)."""
         snap = self.state.snapshot()
+        if clock is not None and evaluation.type in (JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH):
+            sysbatch = evaluation.type == JOB_TYPE_SYSBATCH
+            SystemScheduler(snap, self, sysbatch=sysbatch, clock=clock).process(evaluation)
+            return
         if clock is not None:
             batch = evaluation.type == JOB_TYPE_BATCH
             GenericScheduler(snap, self, batch=batch, clock=clock).process(evaluation)
@@ -152,7 +177,9 @@ class Harness:
         if self.reject_plans > 0:
             self.reject_plans -= 1
             return PlanResult(refresh_index=self.state.index), self.state.snapshot()
-        node_ids = sorted(set(plan.node_update) | set(plan.node_allocation))
+        node_ids = sorted(
+            set(plan.node_update) | set(plan.node_allocation) | set(plan.node_preemptions)
+        )
         accepted = [n for n in node_ids if self._node_fits(plan, n)]
         rejected = [n for n in node_ids if n not in accepted]
         if plan.all_at_once and rejected:
@@ -161,6 +188,9 @@ class Harness:
             node_update={n: plan.node_update[n] for n in accepted if n in plan.node_update},
             node_allocation={
                 n: plan.node_allocation[n] for n in accepted if n in plan.node_allocation
+            },
+            node_preemptions={
+                n: plan.node_preemptions[n] for n in accepted if n in plan.node_preemptions
             },
             rejected_nodes=rejected,
         )
@@ -193,7 +223,12 @@ class Harness:
         node = self.state.node_by_id(node_id)
         if node is None or node.status != NODE_STATUS_READY:
             return False
+        existing_ids = {a.id for a in self.state.allocs_by_node(node_id) if not a.terminal()}
+        in_place = all(a.id in existing_ids for a in placing)
+        if node.scheduling_eligibility == NODE_INELIGIBLE and not in_place:
+            return False
         removed = {a.id for a in plan.node_update.get(node_id, [])} | {a.id for a in placing}
+        removed |= {a.id for a in plan.node_preemptions.get(node_id, [])}
         existing = [
             a
             for a in self.state.allocs_by_node(node_id)
@@ -204,7 +239,7 @@ class Harness:
 
     def _apply(self, plan: Plan, result: PlanResult) -> None:
         allocs: list[Allocation] = []
-        for stops in result.node_update.values():
+        for stops in [*result.node_update.values(), *result.node_preemptions.values()]:
             allocs += stops
         for placed in result.node_allocation.values():
             allocs += [
