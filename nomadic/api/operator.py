@@ -1,8 +1,11 @@
-"""``client.operator``: Raft configuration of the servers, state snapshots."""
+"""``client.operator``: Raft configuration of the servers, state snapshots, scheduler config."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from nomadic.structs import SchedulerConfiguration
+from nomadic.structs.requests import SchedulerSetConfigResponse
 
 if TYPE_CHECKING:
     from nomadic.api.client import Client
@@ -24,3 +27,16 @@ class Operator:
     def snapshot_restore(self, data: bytes) -> int:
         resp = self._c.request("PUT", "/v1/operator/snapshot", raw=data, timeout=300)
         return int(resp.json().get("Index", 0))
+
+    def scheduler_get_configuration(self) -> SchedulerConfiguration:
+        body = self._c.query("/v1/operator/scheduler/configuration", dict[str, Any])
+        from nomadic.structs import from_builtins
+
+        return from_builtins(body.get("SchedulerConfig", {}), SchedulerConfiguration)
+
+    def scheduler_set_configuration(
+        self, config: SchedulerConfiguration
+    ) -> SchedulerSetConfigResponse:
+        return self._c.write(
+            "PUT", "/v1/operator/scheduler/configuration", SchedulerSetConfigResponse, body=config
+        )

@@ -13,11 +13,15 @@ from typing import Any, Protocol
 
 from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
-from nomadic.structs import Job
+from nomadic.structs import Job, SchedulerConfiguration
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
     JobRegisterResponse,
+    NodeUpdateDrainRequest,
+    NodeUpdateEligibilityRequest,
+    NodeUpdateResponseEvals,
+    SchedulerSetConfigResponse,
     ServerMember,
 )
 
@@ -47,6 +51,22 @@ class ServerAPI(Protocol):
 
     async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
         """Stop one allocation and create an eval so it is replaced."""
+        ...
+
+    async def node_update_drain(self, req: NodeUpdateDrainRequest) -> NodeUpdateResponseEvals:
+        """Start or stop draining a node; raises NotFoundError."""
+        ...
+
+    async def node_update_eligibility(
+        self, req: NodeUpdateEligibilityRequest
+    ) -> NodeUpdateResponseEvals:
+        """Mark a node (in)eligible; raises ValidationError while it drains."""
+        ...
+
+    async def scheduler_set_config(
+        self, config: SchedulerConfiguration
+    ) -> SchedulerSetConfigResponse:
+        """Replace the scheduler configuration (Raft)."""
         ...
 
     def leader_addr(self) -> str:

@@ -1,11 +1,14 @@
-"""``/v1/operator/raft/configuration`` (the Raft peer set, as Nomad's operator API shows it)
-and ``/v1/operator/snapshot`` (GET saves the cluster state, PUT restores it; raw bytes)."""
+"""``/v1/operator/raft/configuration`` (the Raft peer set, as Nomad's operator API shows it),
+``/v1/operator/snapshot`` (GET saves the cluster state, PUT restores it; raw bytes) and
+``/v1/operator/scheduler/configuration`` (GET/PUT the scheduler configuration)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from nomadic.http.query import json_response, server_of
+from nomadic.errors import ValidationError
+from nomadic.http.query import json_response, read_json, server_of
+from nomadic.structs import SchedulerConfiguration, from_builtins
 
 __all__ = ["routes"]
 
@@ -40,3 +43,22 @@ async def snapshot_save(request: web.Request) -> web.Response:
 async def snapshot_restore(request: web.Request) -> web.Response:
     index = await server_of(request).snapshot_restore(await request.read())
     return json_response(request, {"Index": index}, index=index)
+
+
+@routes.get("/v1/operator/scheduler/configuration")
+async def scheduler_get_config(request: web.Request) -> web.Response:
+    snap = server_of(request).snapshot()
+    config = snap.scheduler_config()
+    index = snap.table_index("scheduler_config")
+    return json_response(request, {"SchedulerConfig": config, "Index": index}, index=index)
+
+
+@routes.put("/v1/operator/scheduler/configuration")
+@routes.post("/v1/operator/scheduler/configuration")
+async def scheduler_set_config(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationError("request body must be a JSON object (a SchedulerConfiguration)")
+    config = from_builtins(body, SchedulerConfiguration)
+    resp = await server_of(request).scheduler_set_config(config)
+    return json_response(request, resp, index=resp.index)

@@ -21,9 +21,13 @@ import grpc  # type: ignore[import-untyped]
 import msgspec
 
 from nomadic.errors import NoLeaderError, NomadicError
-from nomadic.structs import Node
+from nomadic.structs import Node, SchedulerConfiguration
 from nomadic.structs.codec import to_msgpack
-from nomadic.structs.requests import JobRegisterRequest
+from nomadic.structs.requests import (
+    JobRegisterRequest,
+    NodeUpdateDrainRequest,
+    NodeUpdateEligibilityRequest,
+)
 
 from .client import RPCPool, RPCUnavailableError
 from .wire import (
@@ -87,6 +91,13 @@ class RPCServer:
             "Job.Register": _Method(JobRegisterRequest, self._job_register, write=True),
             "Job.Deregister": _Method(JobDeregisterRequest, self._job_deregister, write=True),
             "Alloc.Stop": _Method(AllocStopRequest, self._alloc_stop, write=True),
+            "Node.UpdateDrain": _Method(NodeUpdateDrainRequest, self._node_drain, write=True),
+            "Node.UpdateEligibility": _Method(
+                NodeUpdateEligibilityRequest, self._node_eligibility, write=True
+            ),
+            "Operator.SchedulerSetConfiguration": _Method(
+                SchedulerConfiguration, self._scheduler_set_config, write=True
+            ),
             "Operator.SnapshotSave": _Method(Empty, self._snapshot_save, write=True),
             "Operator.SnapshotRestore": _Method(
                 SnapshotRestoreRequest, self._snapshot_restore, write=True
@@ -223,6 +234,15 @@ class RPCServer:
 
     async def _alloc_stop(self, req: AllocStopRequest) -> Any:
         return await self._require().allocs.stop(req.alloc_id)
+
+    async def _node_drain(self, req: NodeUpdateDrainRequest) -> Any:
+        return await self._require().node_update_drain(req)
+
+    async def _node_eligibility(self, req: NodeUpdateEligibilityRequest) -> Any:
+        return await self._require().node_update_eligibility(req)
+
+    async def _scheduler_set_config(self, req: SchedulerConfiguration) -> Any:
+        return await self._require().scheduler_set_config(req)
 
     async def _snapshot_save(self, _req: Empty) -> bytes:
         return await self._require().snapshot_save()

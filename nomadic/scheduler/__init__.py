@@ -2,9 +2,9 @@
 
 ``new_scheduler(eval.type, state, planner).process(eval)`` is the whole interface the server's
 worker needs. Built-in schedulers register in :data:`BUILTIN_SCHEDULERS` by eval type:
-``generic.py`` for service and batch, ``system.py`` for system and sysbatch. This package imports only
-``nomadic.structs`` and its own modules: no I/O, no server, no clock except where Nomad
-stamps one (allocation timing, reschedule times, blocked-eval create time).
+``generic.py`` for service and batch, ``system.py`` for system and sysbatch. This package
+imports only ``nomadic.structs`` and its own modules: no I/O, no server, no clock except
+where Nomad stamps one (allocation timing, reschedule times, blocked-eval create time).
 """
 
 from __future__ import annotations

@@ -201,7 +201,6 @@ class BinPackIterator:
         self.ctx.score_node(node, "binpack", normalized)
         return True
 
-
     def _preempt(
         self, node: Node, proposed: list[Allocation], candidate: Allocation
     ) -> list[Allocation]:

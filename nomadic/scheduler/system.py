@@ -137,7 +137,9 @@ class SystemScheduler:
         self.job = self.state.job_by_id(ev.namespace, ev.job_id)
         job = self.job
         stopped = job is None or job.stop
-        self.queued_allocs = {} if job is None or stopped else {tg.name: 0 for tg in job.task_groups}
+        self.queued_allocs = (
+            {} if job is None or stopped else {tg.name: 0 for tg in job.task_groups}
+        )
         self.failed_tg_allocs = {}
         self.desired = {}
         self.plan = Plan(

@@ -1,7 +1,8 @@
 """Leader duties: what only the Raft leader runs, started and stopped with leadership.
 
 On gaining leadership (Nomad's ``establishLeadership``): enable the eval broker, blocked
-evals and plan queue; refill them from the evaluations in state; start the plan applier;
+evals and plan queue; refill them from the evaluations in state; start the plan applier
+and the node drainer;
 give every live node the failover heartbeat TTL; start the reapers that mark evals which
 exhausted their delivery limit as failed (with a delayed follow-up eval) and cancel evals
 made redundant by newer ones. On losing it, all of that stops and is dropped.
@@ -37,6 +38,7 @@ from nomadic.structs.consts import (
 
 from .blocked_evals import BlockedEvals
 from .broker import FAILED_QUEUE, EvalBroker
+from .drainer import NodeDrainer
 from .endpoints.base import now_ns
 from .heartbeat import Heartbeater
 from .plan_apply import PlanApplier
@@ -62,6 +64,8 @@ class LeaderHost(Protocol):
 
     async def apply(self, payload: Payload) -> int: ...
 
+    async def wait_for_index(self, min_index: int, timeout: float) -> int: ...
+
 
 class LeaderDuties:
     def __init__(self, host: LeaderHost, applier: PlanApplier) -> None:
@@ -85,6 +89,7 @@ class LeaderDuties:
             asyncio.ensure_future(self._applier.run()),
             asyncio.ensure_future(self._reap_failed()),
             asyncio.ensure_future(self._reap_cancelable()),
+            asyncio.ensure_future(NodeDrainer(h).run()),
         ]
 
     async def revoke(self) -> None:

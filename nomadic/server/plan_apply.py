@@ -6,7 +6,9 @@ committed (pipeline depth 1, as Nomad's default), that the node exists, is ready
 ``allocs_fit`` the allocations it would hold. Nodes that fit are committed through Raft in one
 ``APPLY_PLAN_RESULTS`` entry; rejected nodes are left out and the result carries a
 ``RefreshIndex`` so the scheduler retries them on fresher state (partial commit). With
-``AllAtOnce`` one rejection rejects the whole plan.
+``AllAtOnce`` one rejection rejects the whole plan. Preempted allocations are evicted with the
+placements that need their room (allocations already terminal are skipped), and each job that
+loses one gets a ``preemption`` evaluation so it is placed elsewhere.
 
     worker --submit--> PlanQueue --> evaluate (thread) --> commit (raft) --> worker's future
                                        ^ overlaps the previous plan's commit
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -25,13 +28,18 @@ from nomadic.errors import NoLeaderError
 from nomadic.state.entries import ApplyPlanResults
 from nomadic.state.snapshot import Snapshot
 from nomadic.state.store import StateStore
-from nomadic.structs import Allocation, Job, Plan, PlanResult
-from nomadic.structs.consts import NODE_INELIGIBLE, NODE_STATUS_READY
+from nomadic.structs import Allocation, Evaluation, Job, Plan, PlanResult
+from nomadic.structs.consts import (
+    EVAL_STATUS_PENDING,
+    NODE_INELIGIBLE,
+    NODE_STATUS_READY,
+    TRIGGER_PREEMPTION,
+)
 from nomadic.structs.funcs import allocs_fit
 
 from .plan_queue import PendingPlan, PlanQueue
 
-__all__ = ["PlanApplier", "evaluate_node_plan", "evaluate_plan"]
+__all__ = ["PlanApplier", "evaluate_node_plan", "evaluate_plan", "preemption_evals"]
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +61,16 @@ def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
         for src, dst in (
             (plan.node_update, result.node_update),
             (plan.node_allocation, result.node_allocation),
-            (plan.node_preemptions, result.node_preemptions),
         ):
             if src.get(node_id):
                 dst[node_id] = list(src[node_id])
+        preempted = [
+            a
+            for a in plan.node_preemptions.get(node_id, [])
+            if (cur := snap.alloc_by_id(a.id)) is not None and not cur.terminal()
+        ]
+        if preempted:
+            result.node_preemptions[node_id] = preempted
     if result.rejected_nodes:
         result.refresh_index = snap.latest_index()
     return result
@@ -107,7 +121,31 @@ def plan_results_entry(plan: Plan, result: PlanResult, now: int) -> ApplyPlanRes
         allocs_updated=[a for v in result.node_allocation.values() for a in stamp(v, True)],
         allocs_stopped=[a for v in result.node_update.values() for a in stamp(v, False)],
         allocs_preempted=[a for v in result.node_preemptions.values() for a in stamp(v, False)],
+        evals=preemption_evals(result, now),
     )
+
+
+def preemption_evals(result: PlanResult, now: int) -> list[Evaluation]:
+    """One pending ``preemption`` evaluation per job that lost allocations to this plan."""
+    jobs: dict[tuple[str, str], Job] = {}
+    for allocs in result.node_preemptions.values():
+        for alloc in allocs:
+            if alloc.job is not None:
+                jobs.setdefault((alloc.namespace, alloc.job_id), alloc.job)
+    return [
+        Evaluation(
+            id=str(uuid.uuid4()),
+            namespace=job.namespace,
+            priority=job.priority,
+            type=job.type,
+            triggered_by=TRIGGER_PREEMPTION,
+            job_id=job.id,
+            status=EVAL_STATUS_PENDING,
+            create_time=now,
+            modify_time=now,
+        )
+        for _, job in sorted(jobs.items())
+    ]
 
 
 class PlanApplier:

@@ -26,11 +26,17 @@ import msgspec
 
 from nomadic.errors import NoLeaderError, RaftError, ValidationError
 from nomadic.raft import RaftConfig, RaftNode
-from nomadic.state.entries import Barrier, Payload, SnapshotRestore, encode_entry
+from nomadic.state.entries import (
+    Barrier,
+    Payload,
+    SchedulerConfigSet,
+    SnapshotRestore,
+    encode_entry,
+)
 from nomadic.state.fsm import FSM
 from nomadic.state.snapshot import Snapshot
 from nomadic.state.store import StateStore
-from nomadic.structs import Evaluation, Job, Plan, PlanResult
+from nomadic.structs import Evaluation, Job, Plan, PlanResult, SchedulerConfiguration
 from nomadic.structs.consts import (
     DEFAULT_DATACENTER,
     DEFAULT_REGION,
@@ -45,6 +51,10 @@ from nomadic.structs.requests import (
     JobDeregisterResponse,
     JobRegisterRequest,
     JobRegisterResponse,
+    NodeUpdateDrainRequest,
+    NodeUpdateEligibilityRequest,
+    NodeUpdateResponseEvals,
+    SchedulerSetConfigResponse,
     ServerMember,
 )
 
@@ -299,6 +309,46 @@ class Server:
             return sresp
         self.require_leader()
         return await self.allocs.stop(alloc_id)
+
+    async def node_update_drain(self, req: NodeUpdateDrainRequest) -> NodeUpdateResponseEvals:
+        """Node.UpdateDrain: start or stop draining a node."""
+        if not self.is_leader() and self.forwarder is not None:
+            fwd: NodeUpdateResponseEvals = await self.forwarder(
+                "Node.UpdateDrain", req, NodeUpdateResponseEvals
+            )
+            return fwd
+        self.require_leader()
+        return await self.nodes.update_drain(req)
+
+    async def node_update_eligibility(
+        self, req: NodeUpdateEligibilityRequest
+    ) -> NodeUpdateResponseEvals:
+        """Node.UpdateEligibility: mark a node eligible or ineligible for new allocations."""
+        if not self.is_leader() and self.forwarder is not None:
+            fwd: NodeUpdateResponseEvals = await self.forwarder(
+                "Node.UpdateEligibility", req, NodeUpdateResponseEvals
+            )
+            return fwd
+        self.require_leader()
+        return await self.nodes.update_eligibility(req.node_id, req.eligibility)
+
+    async def scheduler_set_config(
+        self, config: SchedulerConfiguration
+    ) -> SchedulerSetConfigResponse:
+        """Operator.SchedulerSetConfiguration: replace the scheduler configuration."""
+        if not self.is_leader() and self.forwarder is not None:
+            fwd: SchedulerSetConfigResponse = await self.forwarder(
+                "Operator.SchedulerSetConfiguration", config, SchedulerSetConfigResponse
+            )
+            return fwd
+        self.require_leader()
+        if config.scheduler_algorithm not in ("binpack", "spread"):
+            raise ValidationError(
+                f"invalid scheduler algorithm {config.scheduler_algorithm!r}; "
+                "use 'binpack' or 'spread'"
+            )
+        index = await self.apply(SchedulerConfigSet(config=config))
+        return SchedulerSetConfigResponse(updated=True, index=index)
 
     async def snapshot_save(self) -> bytes:
         """Operator.SnapshotSave: the leader's whole state, after everything committed so far."""

@@ -6,6 +6,7 @@ import msgspec
 
 from .codec import Base
 from .job import Job
+from .node import DrainSpec
 
 
 class JobRegisterRequest(Base):
@@ -60,3 +61,31 @@ class ServerMember(Base):
     delegate_min: int = 2
     delegate_max: int = 5
     delegate_cur: int = 4
+
+
+class NodeUpdateDrainRequest(Base):
+    """``PUT /v1/node/:id/drain`` (Nomad's api.NodeUpdateDrainRequest); no DrainSpec = stop."""
+
+    node_id: str = ""
+    drain_spec: DrainSpec | None = None
+    mark_eligible: bool = False
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class NodeUpdateEligibilityRequest(Base):
+    node_id: str = ""
+    eligibility: str = ""
+
+
+class NodeUpdateResponseEvals(Base):
+    """What drain and eligibility changes answer (NodeDrainUpdateResponse and friends)."""
+
+    node_modify_index: int = 0
+    eval_ids: list[str] = msgspec.field(default_factory=list, name="EvalIDs")
+    eval_create_index: int = 0
+    index: int = 0
+
+
+class SchedulerSetConfigResponse(Base):
+    updated: bool = True
+    index: int = 0

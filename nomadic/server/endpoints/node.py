@@ -3,6 +3,10 @@
 Node.Register and Node.UpdateStatus (the heartbeat) keep the node's record and heartbeat
 timer; a status change that can move work (initializing/down -> ready, -> down) creates
 node-update evaluations for every job with allocations on the node and every system job.
+Node.UpdateDrain and Node.UpdateEligibility change a node's drain strategy and scheduling
+eligibility (the leader's drainer, ``server/drainer.py``, does the migrating); a node that
+becomes eligible again gets node-update evaluations so system jobs are placed on it. A
+client that registers again keeps what operators set (eligibility, drain).
 Node.GetClientAllocs is a blocking query. Node.UpdateAlloc batches client reports for 50 ms
 (``batchUpdateInterval``) into one Raft entry, and creates an evaluation for each job whose
 allocation failed, so it can be rescheduled.
@@ -16,13 +20,21 @@ import time
 import msgspec
 
 from nomadic.errors import NoLeaderError, NotFoundError, ValidationError
-from nomadic.state.entries import AllocClientUpdate, NodeRegister, NodeUpdateStatus
+from nomadic.state.entries import (
+    AllocClientUpdate,
+    NodeRegister,
+    NodeUpdateDrain,
+    NodeUpdateEligibility,
+    NodeUpdateStatus,
+)
 from nomadic.state.snapshot import Snapshot
-from nomadic.structs import Allocation, AllocUpdate, Evaluation, Job, Node
+from nomadic.structs import Allocation, AllocUpdate, DrainStrategy, Evaluation, Job, Node, NodeEvent
 from nomadic.structs.consts import (
     ALLOC_CLIENT_FAILED,
     JOB_TYPE_SYSBATCH,
     JOB_TYPE_SYSTEM,
+    NODE_ELIGIBLE,
+    NODE_INELIGIBLE,
     NODE_STATUS_DISCONNECTED,
     NODE_STATUS_DOWN,
     NODE_STATUS_INIT,
@@ -32,7 +44,12 @@ from nomadic.structs.consts import (
     TRIGGER_RETRY_FAILED_ALLOC,
 )
 from nomadic.structs.funcs import compute_node_class
-from nomadic.structs.requests import NodeRegisterResponse, NodeUpdateResponse
+from nomadic.structs.requests import (
+    NodeRegisterResponse,
+    NodeUpdateDrainRequest,
+    NodeUpdateResponse,
+    NodeUpdateResponseEvals,
+)
 
 from .base import Host, new_eval, now_ns
 
@@ -89,6 +106,15 @@ class NodeEndpoint:
             status_updated_at=now_ns() // SECOND,
             computed_class=node.computed_class or compute_node_class(node),
         )
+        if old is not None:  # what operators set outlives a client restart
+            node = msgspec.structs.replace(
+                node,
+                scheduling_eligibility=old.scheduling_eligibility,
+                drain=old.drain,
+                drain_strategy=old.drain_strategy,
+                last_drain=old.last_drain,
+                events=old.events,
+            )
         old_status = old.status if old is not None else NODE_STATUS_INIT
         evals: list[Evaluation] = []
         if transition_requires_eval(node.status, old_status):
@@ -123,6 +149,78 @@ class NodeEndpoint:
             index = await self._host.apply(entry)
         ttl = self._heartbeat(node_id, status)
         return NodeUpdateResponse(heartbeat_ttl=int(ttl * SECOND), index=index)
+
+    async def update_drain(self, req: NodeUpdateDrainRequest) -> NodeUpdateResponseEvals:
+        """Start (DrainSpec set) or stop a drain (Nomad's Node.UpdateDrain)."""
+        snap = self._host.snapshot()
+        node = snap.node_by_id(req.node_id)
+        if node is None:
+            raise NotFoundError(f"node {req.node_id} not found")
+        now = now_ns()
+        strategy: DrainStrategy | None = None
+        if req.drain_spec is not None:
+            spec = req.drain_spec
+            started = node.drain_strategy.started_at if node.drain_strategy else now
+            force = 0
+            if spec.deadline < 0:
+                force = now  # -force: no waiting at all
+            elif spec.deadline > 0:
+                force = now + spec.deadline
+            strategy = DrainStrategy(
+                deadline=spec.deadline,
+                ignore_system_jobs=spec.ignore_system_jobs,
+                force_deadline=force,
+                started_at=started,
+            )
+            message = "Node drain strategy set"
+        else:
+            message = "Node drain disabled" if node.drain_strategy else "Node drain not active"
+        evals: list[Evaluation] = []
+        if strategy is None and req.mark_eligible and node.scheduling_eligibility != NODE_ELIGIBLE:
+            evals = node_evals(snap, node.id, node.modify_index)
+        entry = NodeUpdateDrain(
+            node_id=node.id,
+            drain_strategy=strategy,
+            mark_eligible=req.mark_eligible,
+            updated_at=now,
+            meta=dict(req.meta),
+            event=_event(message, now),
+            evals=evals,
+        )
+        index = await self._host.apply(entry)
+        return _evals_response(index, evals)
+
+    async def update_eligibility(self, node_id: str, eligibility: str) -> NodeUpdateResponseEvals:
+        """Nomad's Node.UpdateEligibility: a draining node cannot be made eligible."""
+        if eligibility not in (NODE_ELIGIBLE, NODE_INELIGIBLE):
+            raise ValidationError(
+                f"invalid scheduling eligibility {eligibility!r}; "
+                f"use {NODE_ELIGIBLE!r} or {NODE_INELIGIBLE!r}"
+            )
+        snap = self._host.snapshot()
+        node = snap.node_by_id(node_id)
+        if node is None:
+            raise NotFoundError(f"node {node_id} not found")
+        if node.drain_strategy is not None and eligibility == NODE_ELIGIBLE:
+            raise ValidationError(
+                "can not set node's scheduling eligibility to eligible while it is draining; "
+                "disable the drain first (nomadic node drain -disable)"
+            )
+        if node.scheduling_eligibility == eligibility:
+            return NodeUpdateResponseEvals(node_modify_index=node.modify_index)
+        evals: list[Evaluation] = []
+        if eligibility == NODE_ELIGIBLE:
+            evals = node_evals(snap, node.id, node.modify_index)
+        now = now_ns()
+        message = f"Node marked as {eligibility}"
+        entry = NodeUpdateEligibility(
+            node_id=node_id,
+            eligibility=eligibility,
+            event=_event(message, now, "Cluster"),
+            evals=evals,
+        )
+        index = await self._host.apply(entry)
+        return _evals_response(index, evals)
 
     def _heartbeat(self, node_id: str, status: str) -> float:
         if not self._host.is_leader():
@@ -174,6 +272,20 @@ class NodeEndpoint:
             fut.set_exception(exc)
         else:
             fut.set_result(index)
+
+
+def _event(message: str, now: int, subsystem: str = "Drain") -> NodeEvent:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now // SECOND))
+    return NodeEvent(message=message, subsystem=subsystem, timestamp=stamp)
+
+
+def _evals_response(index: int, evals: list[Evaluation]) -> NodeUpdateResponseEvals:
+    return NodeUpdateResponseEvals(
+        node_modify_index=index,
+        eval_ids=[e.id for e in evals],
+        eval_create_index=index if evals else 0,
+        index=index,
+    )
 
 
 def _failed_alloc_evals(snap: Snapshot, updates: list[AllocUpdate]) -> list[Evaluation]:

@@ -70,7 +70,9 @@ def test_placements_spread_by_job_anti_affinity() -> None:
 
 def test_new_scheduler_rejects_unknown_type() -> None:
     h = Harness()
-    with pytest.raises(UnknownSchedulerError, match="known types: batch, service, sysbatch, system"):
+    with pytest.raises(
+        UnknownSchedulerError, match="known types: batch, service, sysbatch, system"
+    ):
         new_scheduler("system-ish", h.state, h)
 
 

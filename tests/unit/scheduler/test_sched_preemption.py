@@ -54,7 +54,11 @@ def system_job(priority: int = 50, cpu: int = 1000, mem: int = 1024) -> Job:
         job.task_groups[0].tasks[0], resources=Resources(cpu=cpu, memory_mb=mem)
     )
     tg = msgspec.structs.replace(
-        job.task_groups[0], count=1, networks=[], tasks=[task], ephemeral_disk=job.task_groups[0].ephemeral_disk
+        job.task_groups[0],
+        count=1,
+        networks=[],
+        tasks=[task],
+        ephemeral_disk=job.task_groups[0].ephemeral_disk,
     )
     return msgspec.structs.replace(job, task_groups=[tg])
 
@@ -166,7 +170,11 @@ def test_max_parallel_penalty_spreads_preemptions_over_jobs() -> None:
     b1 = mock_alloc(other, node, allocated_resources=resources(1000, 1100))
     # one of job "one" is already being preempted in this plan: prefer the other job
     preemptor = Preemptor(50, {(one.namespace, one.id): 1})
-    full = [a1, b1, mock_alloc(mock_job(priority=60), node, allocated_resources=resources(2000, 6092))]
+    full = [
+        a1,
+        b1,
+        mock_alloc(mock_job(priority=60), node, allocated_resources=resources(2000, 6092)),
+    ]
     assert preemptor.preempt_for_task_group(node, full, (1000, 1000, 0)) == [b1]
     assert Preemptor(50).preempt_for_task_group(node, full, (1000, 1000, 0)) == [a1]
 

@@ -102,7 +102,7 @@ def test_every_node_filtered_is_reported() -> None:
 
 
 def test_exhausted_node_is_a_failure_with_a_blocked_eval() -> None:
-    h, nodes = cluster(2)
+    h, _ = cluster(2)
     small = h.state.upsert_node(
         msgspec.structs.replace(
             mock_node(),
@@ -162,7 +162,10 @@ def test_migrate_marked_alloc_is_stopped_and_not_replaced_on_its_node() -> None:
     run(h, job)
     h.state.upsert_node(
         msgspec.structs.replace(
-            nodes[0], drain=True, drain_strategy=DrainStrategy(), scheduling_eligibility="ineligible"
+            nodes[0],
+            drain=True,
+            drain_strategy=DrainStrategy(),
+            scheduling_eligibility="ineligible",
         )
     )
     victim = next(a for a in running(h, job) if a.node_id == nodes[0].id)
@@ -206,7 +209,7 @@ def test_job_stop_stops_every_alloc() -> None:
     ],
 )
 def test_update_in_place_or_destructive(change: dict[str, Any], inplace: bool) -> None:
-    h, nodes = cluster(2)
+    h, _ = cluster(2)
     job = h.state.upsert_job(system_job())
     run(h, job)
     old_ids = {a.id for a in running(h, job)}
@@ -227,7 +230,9 @@ def test_update_in_place_or_destructive(change: dict[str, Any], inplace: bool) -
         assert plan.annotations is None
     else:
         assert {a.id for a in stopped(plan)} == old_ids
-        assert all(a.desired_description.startswith("alloc is being updated") for a in stopped(plan))
+        assert all(
+            a.desired_description.startswith("alloc is being updated") for a in stopped(plan)
+        )
         new = placed(plan)
         assert len(new) == 2 and not ({a.id for a in new} & old_ids)
         assert {a.previous_allocation for a in new} == old_ids
