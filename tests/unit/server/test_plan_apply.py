@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 import pytest
 from server_fakes import make_alloc, make_job, make_node
 
 from nomadic.errors import NoLeaderError
-from nomadic.server.plan_apply import PlanApplier, evaluate_plan
+from nomadic.server.plan_apply import PlanApplier, evaluate_plan, plan_results_entry
 from nomadic.server.plan_queue import PlanQueue
 from nomadic.state import FSM
 from nomadic.state.entries import ApplyPlanResults, JobRegister, NodeRegister, encode_entry
@@ -96,3 +97,36 @@ async def test_disabling_the_queue_fails_waiting_plans() -> None:
     queue.set_enabled(False)
     with pytest.raises(NoLeaderError):
         await fut
+
+
+def test_preemptions_make_room_and_create_evals_for_the_preempted_job() -> None:
+    fsm = _state_with_busy_node()
+    snap = fsm.store.snapshot()
+    (busy,) = snap.allocs_by_node("n1")
+    plan = _plan(("n1", 600))
+    assert evaluate_plan(snap, plan).rejected_nodes == ["n1"]  # does not fit as is
+    plan.node_preemptions["n1"] = [msgspec.structs.replace(busy, desired_status="evict")]
+    result = evaluate_plan(snap, plan)
+    assert result.rejected_nodes == []
+    assert [a.id for a in result.node_preemptions["n1"]] == [busy.id]
+    entry = plan_results_entry(plan, result, 123)
+    assert [a.id for a in entry.allocs_preempted] == [busy.id]
+    (ev,) = entry.evals
+    assert (ev.job_id, ev.triggered_by, ev.status) == ("web", "preemption", "pending")
+    fsm.apply(5, encode_entry(entry, "r5"))
+    after = fsm.store.snapshot()
+    assert after.alloc_by_id(busy.id).desired_status == "evict"  # type: ignore[union-attr]
+    assert after.eval_by_id(ev.id) is not None
+
+
+def test_preemption_of_an_already_terminal_alloc_is_dropped() -> None:
+    fsm = _state_with_busy_node()
+    snap = fsm.store.snapshot()
+    (busy,) = snap.allocs_by_node("n1")
+    stopped = msgspec.structs.replace(busy, desired_status="stop")
+    fsm.apply(5, encode_entry(ApplyPlanResults(allocs_stopped=[stopped]), "r5"))
+    plan = _plan(("n1", 100))
+    plan.node_preemptions["n1"] = [msgspec.structs.replace(busy, desired_status="evict")]
+    result = evaluate_plan(fsm.store.snapshot(), plan)
+    assert result.node_preemptions == {}
+    assert plan_results_entry(plan, result, 1).evals == []
