@@ -201,8 +201,11 @@ class Allocation(Base):
             desired_description=self.desired_description,
             client_status=self.client_status,
             client_description=self.client_description,
+            desired_transition=self.desired_transition,
             task_states=self.task_states,
             followup_eval_id=self.followup_eval_id,
+            preempted_allocations=self.preempted_allocations,
+            preempted_by_allocation=self.preempted_by_allocation,
             previous_allocation=self.previous_allocation,
             next_allocation=self.next_allocation,
             create_index=self.create_index,
@@ -227,10 +230,13 @@ class AllocListStub(Base):
     desired_description: str = ""
     client_status: str = ""
     client_description: str = ""
+    desired_transition: DesiredTransition = msgspec.field(default_factory=DesiredTransition)
     task_states: dict[str, TaskState] = msgspec.field(default_factory=dict)
     followup_eval_id: str = ""
     previous_allocation: str = ""
     next_allocation: str = ""
+    preempted_allocations: list[str] = msgspec.field(default_factory=list)
+    preempted_by_allocation: str = ""
     create_index: int = 0
     modify_index: int = 0
     create_time: int = 0

@@ -102,7 +102,7 @@ def test_system_job_follows_a_joining_client(pair: Pair) -> None:
         what="client2 to register",
     )
     allocs = wait_for(
-        lambda: (a := pair.running("agentd")) if len(a) == 2 else None,
+        lambda: a if len(a := pair.running("agentd")) == 2 else None,
         timeout=60,
         what="agentd on both nodes",
     )
@@ -169,7 +169,7 @@ def test_high_priority_system_job_preempts_a_low_priority_service_alloc(pair: Pa
     assert filler["NodeName"] == "client2"
     pair.run("monitor", type_="system", priority=80, memory=200)
     mon = wait_for(
-        lambda: (a := pair.running("monitor")) if len(a) == 2 else None,
+        lambda: a if len(a := pair.running("monitor")) == 2 else None,
         timeout=60,
         what="the monitor system job on both nodes",
     )
@@ -180,8 +180,10 @@ def test_high_priority_system_job_preempts_a_low_priority_service_alloc(pair: Pa
     detail = pair.dev.get(f"/v1/allocation/{on_target['ID']}")
     assert detail["PreemptedAllocations"] == [filler["ID"]]
     wait_for(
-        lambda: next(a for a in pair.allocs("filler") if a["ID"] == filler["ID"])["ClientStatus"]
-        == "complete",
+        lambda: (
+            next(a for a in pair.allocs("filler") if a["ID"] == filler["ID"])["ClientStatus"]
+            == "complete"
+        ),
         timeout=60,
         what="the evicted alloc to stop",
     )
