@@ -64,6 +64,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
+        self.drains: list[Any] = []  # drain strategies set, in order (None: disabled)
 
     # -- helpers for tests --------------------------------------------------------------
 
@@ -268,6 +269,41 @@ class FakeServer:
         ev = Evaluation(id=self.new_id(), job_id=alloc.job_id, triggered_by="alloc-stop")
         index = self.write(lambda i: self.store.upsert_evals(i, [ev]))
         return AllocStopResponse(eval_id=ev.id, index=index)
+
+    async def node_update_drain(self, req: Any) -> Any:
+        """Like the server, then like the drainer on a node with nothing to move: done."""
+        from nomadic.structs import DrainStrategy
+        from nomadic.structs.requests import NodeUpdateResponseEvals
+
+        spec = req.drain_spec
+        strategy = None if spec is None else DrainStrategy(deadline=spec.deadline)
+        index = self.write(
+            lambda i: self.store.update_node_drain(
+                i, req.node_id, strategy, mark_eligible=req.mark_eligible, updated_at=now()
+            )
+        )
+        self.drains.append(strategy)
+        if strategy is not None:
+            self.write(
+                lambda i: self.store.update_node_drain(
+                    i, req.node_id, None, mark_eligible=False, updated_at=now()
+                )
+            )
+        return NodeUpdateResponseEvals(node_modify_index=index, index=index)
+
+    async def node_update_eligibility(self, req: Any) -> Any:
+        from nomadic.structs.requests import NodeUpdateResponseEvals
+
+        index = self.write(
+            lambda i: self.store.update_node_eligibility(i, req.node_id, req.eligibility)
+        )
+        return NodeUpdateResponseEvals(node_modify_index=index, index=index)
+
+    async def scheduler_set_config(self, config: Any) -> Any:
+        from nomadic.structs.requests import SchedulerSetConfigResponse
+
+        index = self.write(lambda i: self.store.set_scheduler_config(i, config))
+        return SchedulerSetConfigResponse(updated=True, index=index)
 
     def leader_addr(self) -> str:
         return self.leader
