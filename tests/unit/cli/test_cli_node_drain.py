@@ -97,3 +97,21 @@ def test_eligibility_toggles(agent: Agent) -> None:
     )
     stored = agent.server.store.snapshot().node_by_id(node.id)
     assert stored is not None and stored.scheduling_eligibility == "ineligible"
+
+
+def test_operator_scheduler_get_and_set_config(agent: Agent) -> None:
+    result = agent.run("operator", "scheduler", "get-config")
+    assert result.exit_code == 0
+    assert "Preemption System Scheduler   = true\n" in result.output
+    assert result.output.startswith("Scheduler Algorithm           = binpack\n")
+    result = agent.run(
+        "operator", "scheduler", "set-config", "-preempt-system-scheduler=false",
+        "-scheduler-algorithm", "spread",
+    )  # fmt: skip
+    assert (result.exit_code, result.output) == (0, "Scheduler configuration updated!\n")
+    config = agent.server.store.snapshot().scheduler_config()
+    assert config.scheduler_algorithm == "spread"
+    assert config.preemption_config.system_scheduler_enabled is False
+    assert config.preemption_config.service_scheduler_enabled is False
+    shown = agent.run("operator", "scheduler", "get-config").output
+    assert "Preemption System Scheduler   = false\n" in shown
