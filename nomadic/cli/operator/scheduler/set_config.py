@@ -33,7 +33,9 @@ _BOOL_FLAGS = (
 @click.option("--pause-eval-broker", type=bool, default=None)
 @api_options
 @click.pass_context
-def set_config(ctx: click.Context, scheduler_algorithm: str | None, **flags: bool | None) -> None:
+def set_config(
+    ctx: click.Context, /, scheduler_algorithm: str | None, **flags: bool | None
+) -> None:
     """Modify the scheduler configuration (only the options given change)."""
     from nomadic.api import APIError
 
