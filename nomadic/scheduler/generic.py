@@ -30,6 +30,7 @@ from nomadic.structs import (
 from nomadic.structs.consts import (
     ALLOC_CLIENT_FAILED,
     ALLOC_CLIENT_PENDING,
+    ALLOC_DESIRED_EVICT,
     ALLOC_DESIRED_RUN,
     ALLOC_DESIRED_STOP,
     EVAL_STATUS_BLOCKED,
@@ -149,6 +150,13 @@ class GenericScheduler:
         self.stack = GenericStack(self.batch, self.ctx)
         if self.job is not None and not stopped:
             self.stack.set_job(self.job)
+            preemption = self.state.scheduler_config().preemption_config
+            self.stack.bin_pack.evict = (
+                preemption.batch_scheduler_enabled
+                if self.batch
+                else preemption.service_scheduler_enabled
+            )
+            self.stack.bin_pack.priority = self.job.priority
         self._compute_job_allocs()
         delay_instead = bool(self.followup_evals) and ev.wait_until == 0
         if (
@@ -278,6 +286,16 @@ class GenericScheduler:
             alloc.previous_allocation = prev.id
             if missing.reschedule:
                 update_reschedule_tracker(alloc, prev, now)
+        for victim in option.preempted_allocs:
+            self.plan.node_preemptions.setdefault(option.node.id, []).append(
+                msgspec.structs.replace(
+                    victim,
+                    desired_status=ALLOC_DESIRED_EVICT,
+                    desired_description=f"Preempted by alloc ID {alloc.id}",
+                    preempted_by_allocation=alloc.id,
+                )
+            )
+            alloc.preempted_allocations.append(victim.id)
         self._placed_ids.add(alloc.id)
         self.plan.append_alloc(alloc)
 

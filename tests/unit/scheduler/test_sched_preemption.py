@@ -183,3 +183,21 @@ def test_basic_resource_distance() -> None:
     assert basic_resource_distance((1000, 1000, 0), (1000, 1000, 0)) == 0.0
     assert basic_resource_distance((1000, 1000, 0), (0, 0, 0)) == pytest.approx(2**0.5)
     assert basic_resource_distance((1000, 0, 0), (500, 7000, 0)) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("enabled", [False, True], ids=["default-off", "enabled"])
+def test_service_preemption_follows_the_configuration(enabled: bool) -> None:
+    h = Harness()
+    h.state.sched_config = SchedulerConfiguration(
+        preemption_config=PreemptionConfig(service_scheduler_enabled=enabled)
+    )
+    node = full_node(h)
+    victim = low_alloc(h, node, 20, 3600, 7800)
+    job = system_job(priority=70)
+    job = h.state.upsert_job(msgspec.structs.replace(job, type="service"))
+    run(h, job)
+    if not enabled:
+        assert h.plans == []
+        return
+    (evicted,) = h.plans[0].node_preemptions[node.id]
+    assert evicted.id == victim.id and evicted.desired_status == "evict"
