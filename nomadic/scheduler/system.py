@@ -5,7 +5,8 @@ Nomad's ``scheduler_system.go``:
     process(eval): load job -> ready nodes (job's datacenters and pool), not-ready nodes,
         tainted nodes -> diff_system_allocs (system_util.py)
       -> stop what is not needed, migrate (drainer-marked), lost (node down)
-      -> updates: in place when the node still fits, else stop + place (destructive)
+      -> updates: in place when the node still fits, else stop + place (destructive); with
+         update { stagger, max_parallel } only max_parallel now, a rolling-update eval later
       -> place on each node that lacks its allocation, one node at a time through the
          SystemStack; a full node may evict lower-priority allocations (preemption)
       -> submit plan; partial commit: retry on fresher state (5 attempts, progress resets)
@@ -45,7 +46,9 @@ from nomadic.structs.consts import (
     EVAL_STATUS_BLOCKED,
     EVAL_STATUS_COMPLETE,
     EVAL_STATUS_FAILED,
+    EVAL_STATUS_PENDING,
     TRIGGER_QUEUED_ALLOCS,
+    TRIGGER_ROLLING_UPDATE,
 )
 
 from .allocset import tainted_nodes
@@ -92,6 +95,7 @@ class SystemScheduler:
         self.failed_tg_allocs: dict[str, AllocMetric] = {}
         self.queued_allocs: dict[str, int] = {}
         self.desired: dict[str, DesiredUpdates] = {}
+        self.next_eval: Evaluation | None = None
 
     def process(self, evaluation: Evaluation) -> None:
         self.eval = evaluation
@@ -190,7 +194,7 @@ class SystemScheduler:
         terminal = [a for a in allocs if a.terminal()]
         diff = diff_system_allocs(self.job, self.nodes, not_ready, tainted, live, terminal)
         self._stage_stops(diff)
-        destructive = self._inplace_updates(diff.update)
+        destructive = self._rolling_limit(self._inplace_updates(diff.update))
         for item in destructive:
             if item.alloc is not None and not item.alloc.terminal():
                 self._stop(item.alloc, ALLOC_UPDATING)
@@ -206,6 +210,39 @@ class SystemScheduler:
             name = item.task_group.name
             self.queued_allocs[name] = self.queued_allocs.get(name, 0) + 1
         self._compute_placements(place)
+
+    def _rolling_limit(self, destructive: list[AllocTuple]) -> list[AllocTuple]:
+        """With ``update { stagger, max_parallel }``, replace at most max_parallel allocs now
+        and come back after the stagger for the rest (Nomad's rolling system update)."""
+        job = self.job
+        update = job.update if job is not None else None
+        if update is None or update.stagger <= 0 or update.max_parallel <= 0:
+            return destructive
+        if len(destructive) <= update.max_parallel:
+            return destructive
+        if self.next_eval is None and not self.eval.annotate_plan:
+            self.next_eval = self._rolling_eval(update.stagger)
+        return destructive[: update.max_parallel]
+
+    def _rolling_eval(self, stagger: int) -> Evaluation:
+        ev = self.eval
+        now = self.clock()
+        followup = Evaluation(
+            id=str(uuid.uuid4()),
+            namespace=ev.namespace,
+            priority=ev.priority,
+            type=ev.type,
+            triggered_by=TRIGGER_ROLLING_UPDATE,
+            job_id=ev.job_id,
+            job_modify_index=ev.job_modify_index,
+            status=EVAL_STATUS_PENDING,
+            previous_eval=ev.id,
+            wait_until=now + stagger,
+            create_time=now,
+            modify_time=now,
+        )
+        self.planner.create_eval(followup)
+        return followup
 
     def _stage_stops(self, diff: SystemDiff) -> None:
         for item in diff.stop:

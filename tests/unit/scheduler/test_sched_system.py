@@ -304,3 +304,23 @@ def test_existing_alloc_with_no_job_change_is_ignored() -> None:
     h.state.upsert_allocs([mock_alloc(job, nodes[0], client_status="running")])
     run(h, job)
     assert h.plans == []
+
+
+def test_rolling_update_replaces_max_parallel_then_follows_up() -> None:
+    from nomadic.structs import UpdateStrategy
+
+    h, _ = cluster(3)
+    job = h.state.upsert_job(system_job(update=UpdateStrategy(stagger=30 * SECOND, max_parallel=1)))
+    run(h, job)
+    task = msgspec.structs.replace(job.task_groups[0].tasks[0], env={"FOO": "v2"})
+    tg = msgspec.structs.replace(job.task_groups[0], tasks=[task])
+    job = h.state.upsert_job(msgspec.structs.replace(job, task_groups=[tg]))
+    run(h, job)
+    assert len(stopped(h.plans[-1])) == 1 and len(placed(h.plans[-1])) == 1
+    (followup,) = h.create_evals
+    assert followup.triggered_by == "rolling-update"
+    assert followup.wait_until == NOW + 30 * SECOND
+    run(h, job, triggered_by="rolling-update")
+    assert len(stopped(h.plans[-1])) == 1
+    versions = sorted(a.job.version for a in running(h, job) if a.job is not None)
+    assert versions == [0, 1, 1]
