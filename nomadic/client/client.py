@@ -100,11 +100,7 @@ class Client:
         log.info("client started", extra={"node_id": self.node_id})
 
     async def shutdown(self) -> None:
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel_all(self._loops)
         self._loops.clear()
         runners = list(self.runners.values())
         if self.config.kill_on_shutdown:
@@ -343,6 +339,20 @@ class Client:
             for alloc_id, update in batch.items():
                 self._pending.setdefault(alloc_id, update)  # newer updates win
             raise
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait until they are done, cancelling again any task that carried
+    on: a cancellation can be swallowed by code awaiting ``asyncio.wait_for`` (Python 3.11)
+    when the awaited result arrives in the same loop iteration."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("client loop %s failed: %s", task.get_name(), task.exception())
 
 
 def _changed(old: Allocation, new: Allocation) -> bool:

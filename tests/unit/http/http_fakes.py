@@ -113,7 +113,8 @@ class FakeServer:
                 break
             assert self._changed is not None
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
             except TimeoutError:
                 break
         return self.store.latest_index()
