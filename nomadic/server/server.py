@@ -153,7 +153,9 @@ class Server:
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
         self.fsm.add_capacity_listener(
-            lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
+            lambda index, classes: loop.call_soon_threadsafe(
+                self._leader.on_capacity, index, classes
+            )
         )
         self.raft.add_leadership_listener(self._on_leadership)
         await self.raft.start()
