@@ -99,11 +99,7 @@ class BlockedEvals:
         classes = set(classes) or {""}
         for cls in classes:
             self._unblock_indexes[cls] = max(self._unblock_indexes.get(cls, 0), index)
-        ready = [
-            key
-            for key, ev in self._by_job.items()
-            if any(_helps(ev, cls) for cls in classes)
-        ]
+        ready = [key for key, ev in self._by_job.items() if any(_helps(ev, cls) for cls in classes)]
         for key in ready:
             self._broker.enqueue(self._by_job.pop(key))
         return len(ready)

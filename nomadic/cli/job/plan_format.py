@@ -1,12 +1,12 @@
 """Text of ``job plan``: the job diff and the scheduler dry run, as Nomad's ``job_plan.go``.
 
-    +/- Job: "web"
-    +/- Task Group: "web" (1 create, 1 in-place update)
-      +/- Count: "1" => "2" (forces create)
-          Task: "server"
++/- Job: "web"
++/- Task Group: "web" (1 create, 1 in-place update)
+  +/- Count: "1" => "2" (forces create)
+      Task: "server"
 
-    Scheduler dry-run:
-    - All tasks successfully allocated.
+Scheduler dry-run:
+- All tasks successfully allocated.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def _marker(kind: str) -> str:
 
 def _longest(fields: list[FieldDiff], objects: list[ObjectDiff]) -> tuple[int, int]:
     longest_field = max((len(f.name) for f in fields), default=0)
-    longest_marker = max((len(_marker(d.type)) for d in [*fields, *objects]), default=0)
+    kinds = [f.type for f in fields] + [o.type for o in objects]
+    longest_marker = max((len(_marker(k)) for k in kinds), default=0)
     return longest_field, longest_marker
 
 

@@ -62,7 +62,10 @@ def test_edited_fields_objects_and_sets() -> None:
     assert task_diff.annotations == ["forces create/destroy update"]
     (config,) = task_diff.objects or []
     assert config.name == "Config"
-    assert [(f.type, f.name) for f in config.fields or []] == [("None", "command"), ("Added", "image")]
+    assert [(f.type, f.name) for f in config.fields or []] == [
+        ("None", "command"),
+        ("Added", "image"),
+    ]
 
 
 def test_kill_timeout_alone_is_an_in_place_update() -> None:
