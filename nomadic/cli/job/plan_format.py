@@ -11,9 +11,11 @@ Scheduler dry-run:
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from nomadic.cli.monitor import format_alloc_metrics
+from nomadic.cli.output import format_time, pretty_time_diff
 
 if TYPE_CHECKING:
     from nomadic.structs import Job
@@ -143,7 +145,23 @@ def format_dry_run(resp: JobPlanResponse, job: Job) -> str:
             out = out.removesuffix("\n")
     if rolling is not None:
         out += f"- Rolling update, next evaluation will be in {rolling.wait // 10**9}s.\n"
+    launch = _timestamp_ns(resp.next_periodic_launch)
+    if launch and not job.is_parameterized():
+        out += (
+            f"- If submitted now, next periodic launch would be at {format_time(launch)} "
+            f"({pretty_time_diff(launch).removesuffix(' from now')} from now).\n"
+        )
     return out.removesuffix("\n")
+
+
+def _timestamp_ns(text: str) -> int:
+    if not text or text.startswith("0001-"):
+        return 0
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    return int(moment.timestamp() * 1e9)
 
 
 def plan_exit_code(resp: JobPlanResponse) -> int:

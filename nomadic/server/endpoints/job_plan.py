@@ -14,6 +14,9 @@ make (``FailedTGAllocs``), the evals it would create, the diff to the registered
 from __future__ import annotations
 
 import asyncio
+import datetime
+import importlib
+import time
 
 import msgspec
 
@@ -26,7 +29,7 @@ from nomadic.state.store import StateStore
 from nomadic.structs import Evaluation, Job, Plan, PlanResult, canonicalize, validate
 from nomadic.structs.consts import TRIGGER_JOB_REGISTER
 from nomadic.structs.diff import job_diff
-from nomadic.structs.requests import DesiredUpdates, JobPlanResponse, PlanAnnotations
+from nomadic.structs.requests import ZERO_TIME, DesiredUpdates, JobPlanResponse, PlanAnnotations
 
 from .base import new_eval
 
@@ -76,6 +79,23 @@ def _dry_run_state(snap: Snapshot, job: Job) -> tuple[Snapshot, Evaluation]:
     return after, after.eval_by_id(ev.id) or ev
 
 
+def next_periodic_launch(job: Job, now_ns: int) -> str:
+    """When the periodic job would launch next if submitted now (RFC 3339, UTC), else Go's
+    zero time. The cron arithmetic is the periodic dispatcher's ``nomadic.structs.periodic``
+    (looked up at run time, so this module does not depend on it being built in)."""
+    if not job.is_periodic() or job.is_parameterized() or job.periodic is None:
+        return ZERO_TIME
+    try:
+        periodic = importlib.import_module("nomadic.structs.periodic")
+    except ImportError:
+        return ZERO_TIME
+    nxt = int(periodic.next_launch(job.periodic, now_ns))
+    if nxt <= 0:
+        return ZERO_TIME
+    moment = datetime.datetime.fromtimestamp(nxt / 1e9, tz=datetime.UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 async def plan_job(snap: Snapshot, job: Job, *, diff: bool) -> JobPlanResponse:
     """Run the scheduler for ``job`` on a copy of ``snap``; see the module docstring."""
     job = canonicalize(job)
@@ -95,6 +115,7 @@ async def plan_job(snap: Snapshot, job: Job, *, diff: bool) -> JobPlanResponse:
         created_evals=recorder.create_evals or None,
         failed_tg_allocs=(recorder.evals[-1].failed_tg_allocs or None) if recorder.evals else None,
         index=snap.latest_index(),
+        next_periodic_launch=next_periodic_launch(job, time.time_ns()),
     )
     if diff:
         planned = state.job_by_id(job.namespace, job.id)
