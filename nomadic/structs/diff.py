@@ -60,7 +60,6 @@ _JOB_IGNORED = frozenset(
         "SubmitTime",
         "TaskGroups",
         "Update",
-        "Stop",
         "NomadTokenID",
         "VersionTag",
         "Payload",
