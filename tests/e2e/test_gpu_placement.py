@@ -1,6 +1,6 @@
 """GPUs end to end: a dev agent whose PATH has an ``nvidia-smi`` (a script standing in for
 NVIDIA's tool) fingerprints two GPUs; ``job plan`` shows the dry run, a job asking for one GPU
-runs with a GPU instance assigned, and a job asking for three is explained as unplaceable."""
+runs with a GPU instance assigned (and sees it in ``NVIDIA_VISIBLE_DEVICES``), and a job asking for three is explained as unplaceable."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ job "%(name)s" {
     task "train" {
       driver = "raw_exec"
       config {
-        command = "/bin/sleep"
-        args    = ["300"]
+        command = "/bin/sh"
+        args    = ["-c", "echo gpus=$NVIDIA_VISIBLE_DEVICES; exec sleep 300"]
       }
       resources {
         cpu    = 20
@@ -94,6 +94,13 @@ def test_gpu_job_is_planned_placed_and_explained(gpu_agent: AgentProcess, tmp_pa
     alloc = wait_for(running, timeout=60, what="the GPU job to run")
     (device,) = alloc["AllocatedResources"]["Tasks"]["train"]["Devices"]  # type: ignore[index]
     assert device["Name"] == "Tesla T4" and len(device["DeviceIDs"]) == 1
+    alloc_id = str(alloc["ID"])
+
+    def logged() -> bool:
+        out = gpu_agent.cli("alloc", "logs", alloc_id, "train").stdout
+        return f"gpus={device['DeviceIDs'][0]}" in out
+
+    wait_for(logged, timeout=30, what="the task to see NVIDIA_VISIBLE_DEVICES")
 
     again = gpu_agent.cli("job", "run", "-check-index", "0", str(one))
     assert again.returncode == 1 and "already exists" in again.stderr
