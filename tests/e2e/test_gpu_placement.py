@@ -1,6 +1,7 @@
 """GPUs end to end: a dev agent whose PATH has an ``nvidia-smi`` (a script standing in for
-NVIDIA's tool) fingerprints two GPUs; ``job plan`` shows the dry run, a job asking for one GPU
-runs with a GPU instance assigned (and sees it in ``NVIDIA_VISIBLE_DEVICES``), and a job asking for three is explained as unplaceable."""
+NVIDIA's tool) fingerprints two GPUs; ``job plan`` shows the dry run; a job asking for one GPU
+runs with a GPU instance assigned and sees it in ``NVIDIA_VISIBLE_DEVICES``; a job asking for
+three is explained as unplaceable."""
 
 from __future__ import annotations
 
