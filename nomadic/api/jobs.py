@@ -15,7 +15,11 @@ from nomadic.structs import (
     JobSummary,
 )
 from nomadic.structs.codec import Base
-from nomadic.structs.requests import JobDeregisterResponse, JobRegisterResponse
+from nomadic.structs.requests import (
+    JobDeregisterResponse,
+    JobPlanResponse,
+    JobRegisterResponse,
+)
 
 if TYPE_CHECKING:
     from nomadic.api.client import Client
@@ -56,6 +60,11 @@ class Jobs:
         if enforce_index:
             body.update(EnforceIndex=True, JobModifyIndex=modify_index)
         return self._c.write("PUT", "/v1/jobs", JobRegisterResponse, body)
+
+    def plan(self, job: Job, *, diff: bool = True) -> JobPlanResponse:
+        """A scheduler dry run (``PUT /v1/job/:id/plan``); nothing is changed."""
+        body = {"Job": job, "Diff": diff}
+        return self._c.write("PUT", f"/v1/job/{job.id}/plan", JobPlanResponse, body)
 
     def deregister(self, job_id: str, *, purge: bool = False) -> JobDeregisterResponse:
         return self._c.write("DELETE", f"/v1/job/{job_id}", JobDeregisterResponse, purge=purge)

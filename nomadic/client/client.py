@@ -26,7 +26,7 @@ from nomadic.structs.consts import NODE_STATUS_READY, SECOND
 from .allocrunner.runner import AllocRunner
 from .config import ClientConfig
 from .context import RunnerContext
-from .fingerprint import driver_infos, fingerprint_host, fingerprint_node
+from .fingerprint import driver_infos, fingerprint_devices, fingerprint_host, fingerprint_node
 from .hoststats import host_stats
 from .rpc import ServerRPC
 from .state import ClientStateDB
@@ -77,7 +77,10 @@ class Client:
         self._db = await asyncio.to_thread(ClientStateDB, self.config.state_dir / "state.db")
         host_attrs = await asyncio.to_thread(fingerprint_host, self.config)
         infos = await asyncio.to_thread(driver_infos, self.drivers, self.driver_errors)
-        self.node = fingerprint_node(self.config, self.node_id, self.secret_id, host_attrs, infos)
+        devices = await asyncio.to_thread(fingerprint_devices)
+        self.node = fingerprint_node(
+            self.config, self.node_id, self.secret_id, host_attrs, infos, devices
+        )
         self._ctx = RunnerContext(
             config=self.config,
             node=lambda: self.node,
@@ -257,7 +260,12 @@ class Client:
                     k: v for k, v in self.node.attributes.items() if not k.startswith("driver.")
                 }
                 self.node = fingerprint_node(
-                    self.config, self.node_id, self.secret_id, host_attrs, infos
+                    self.config,
+                    self.node_id,
+                    self.secret_id,
+                    host_attrs,
+                    infos,
+                    self.node.node_resources.devices,
                 )
                 log.info("driver health changed; updating the node")
                 await self._register()

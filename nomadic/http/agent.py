@@ -17,6 +17,7 @@ from nomadic.structs import Job
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobPlanResponse,
     JobRegisterResponse,
     ServerMember,
 )
@@ -37,6 +38,10 @@ class ServerAPI(Protocol):
         self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
     ) -> JobRegisterResponse:
         """Canonicalize, validate (raises ValidationError), store the job, create an eval."""
+        ...
+
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """A scheduler dry run of ``job`` (Job.Plan); raises ValidationError."""
         ...
 
     async def job_deregister(

@@ -109,9 +109,9 @@ class LeaderDuties:
             for ev in evals:
                 self._route(ev)
 
-    def on_capacity(self, index: int) -> None:
+    def on_capacity(self, index: int, classes: frozenset[str] = frozenset()) -> None:
         if self.active:
-            self._host.blocked.unblock(index)
+            self._host.blocked.unblock(index, classes)
 
     def _route(self, ev: Evaluation) -> None:
         if ev.status == EVAL_STATUS_PENDING:

@@ -43,6 +43,7 @@ from nomadic.structs.consts import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobPlanResponse,
     JobRegisterRequest,
     JobRegisterResponse,
     ServerMember,
@@ -152,7 +153,9 @@ class Server:
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
         self.fsm.add_capacity_listener(
-            lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
+            lambda index, classes: loop.call_soon_threadsafe(
+                self._leader.on_capacity, index, classes
+            )
         )
         self.raft.add_leadership_listener(self._on_leadership)
         await self.raft.start()
@@ -274,6 +277,12 @@ class Server:
         return await self.jobs.register(
             job, enforce_index=enforce_index, job_modify_index=job_modify_index
         )
+
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """Job.Plan: a scheduler dry run on this server's state; nothing is written."""
+        from .endpoints.job_plan import plan_job
+
+        return await plan_job(self.snapshot(), job, diff=diff)
 
     async def job_deregister(
         self, namespace: str, job_id: str, *, purge: bool = False

@@ -37,7 +37,8 @@ REQUEST_ID_WINDOW = 8192  # how many recent request IDs are remembered for dedup
 SNAPSHOT_VERSION = 1
 
 EvalListener = Callable[[list[Evaluation]], object]
-CapacityListener = Callable[[int], object]
+# (index, computed classes of the nodes that gained capacity; "" when unknown)
+CapacityListener = Callable[[int, frozenset[str]], object]
 
 
 class ApplyResult(msgspec.Struct, frozen=True):
@@ -117,26 +118,27 @@ class FSM:
         before = self.store.snapshot()
         self.store.update_allocs_from_client(index, p.allocs)
         self._evals(index, p.evals)
-        freed = any(
-            (old := before.alloc_by_id(u.id)) is not None
+        freed = [
+            old.node_id
+            for u in p.allocs
+            if (old := before.alloc_by_id(u.id)) is not None
             and not old.client_terminal()
             and u.client_status in ("complete", "failed", "lost")
-            for u in p.allocs
-        )
+        ]
         if freed:
-            self._capacity(index)
+            self._capacity(index, freed)
 
     def _node_register(self, index: int, p: e.NodeRegister) -> None:
         self.store.upsert_node(index, p.node)
         self._evals(index, p.evals)
         if p.node.status == NODE_STATUS_READY:
-            self._capacity(index)
+            self._capacity(index, [p.node.id])
 
     def _node_update_status(self, index: int, p: e.NodeUpdateStatus) -> None:
         self.store.update_node_status(index, p.node_id, p.status, p.updated_at)
         self._evals(index, p.evals)
         if p.status == NODE_STATUS_READY:
-            self._capacity(index)
+            self._capacity(index, [p.node_id])
 
     def _node_deregister(self, index: int, p: e.NodeDeregister) -> None:
         self.store.delete_nodes(index, p.node_ids)
@@ -151,7 +153,7 @@ class FSM:
         self.store.upsert_allocs(index, allocs)
         self._evals(index, p.evals)
         if p.allocs_stopped or p.allocs_preempted:
-            self._capacity(index)
+            self._capacity(index, [a.node_id for a in (*p.allocs_stopped, *p.allocs_preempted)])
 
     def _alloc_desired_transition(self, index: int, p: e.AllocDesiredTransitionUpdate) -> None:
         self.store.update_desired_transitions(index, p.allocs)
@@ -177,9 +179,14 @@ class FSM:
         for fn in list(self._eval_listeners):
             fn(stored)
 
-    def _capacity(self, index: int) -> None:
+    def _capacity(self, index: int, node_ids: list[str]) -> None:
+        snap = self.store.snapshot()
+        classes = frozenset(
+            (node.computed_class if (node := snap.node_by_id(n)) is not None else "")
+            for n in node_ids
+        )
         for fn in list(self._capacity_listeners):
-            fn(index)
+            fn(index, classes)
 
     # -- snapshots ----------------------------------------------------------------------
 

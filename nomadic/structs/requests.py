@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
+from .alloc import AllocListStub, AllocMetric
 from .codec import Base
+from .diff import JobDiff
+from .evaluation import Evaluation
 from .job import Job
 
 
@@ -60,3 +63,45 @@ class ServerMember(Base):
     delegate_min: int = 2
     delegate_max: int = 5
     delegate_cur: int = 4
+
+
+class JobPlanRequest(Base):
+    job: Job
+    diff: bool = False
+    policy_override: bool = False
+
+
+class DesiredUpdates(Base):
+    """What the scheduler would do to one task group (PlanAnnotations.DesiredTGUpdates)."""
+
+    ignore: int = 0
+    place: int = 0
+    migrate: int = 0
+    stop: int = 0
+    in_place_update: int = 0
+    destructive_update: int = 0
+    canary: int = 0
+    preemptions: int = 0
+
+
+class PlanAnnotations(Base):
+    desired_tg_updates: dict[str, DesiredUpdates] = msgspec.field(
+        default_factory=dict, name="DesiredTGUpdates"
+    )
+    preempted_allocs: list[AllocListStub] | None = None
+
+
+ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time.Time, as Nomad sends it
+
+
+class JobPlanResponse(Base):
+    job_modify_index: int = 0
+    created_evals: list[Evaluation] | None = None
+    diff: JobDiff | None = None
+    annotations: PlanAnnotations | None = None
+    failed_tg_allocs: dict[str, AllocMetric] | None = msgspec.field(
+        default=None, name="FailedTGAllocs"
+    )
+    next_periodic_launch: str = ZERO_TIME
+    warnings: str = ""
+    index: int = 0

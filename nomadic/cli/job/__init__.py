@@ -11,6 +11,7 @@ __all__ = ["job"]
 VERBS: dict[str, tuple[str, str]] = {
     "init": ("nomadic.cli.job.init:init", "Create an example job file"),
     "inspect": ("nomadic.cli.job.inspect:inspect", "Inspect a submitted job"),
+    "plan": ("nomadic.cli.job.plan:plan", "Dry-run a job update to determine its effects"),
     "run": ("nomadic.cli.job.run:run", "Run a new job or update an existing job"),
     "status": ("nomadic.cli.job.status:status", "Display status information about a job"),
     "stop": ("nomadic.cli.job.stop:stop", "Stop a running job"),
@@ -23,4 +24,4 @@ VERBS: dict[str, tuple[str, str]] = {
 
 @click.group(cls=LazyGroup, lazy=VERBS)
 def job() -> None:
-    """Interact with jobs: run, status, stop, inspect, validate."""
+    """Interact with jobs: run, plan, status, stop, inspect, validate."""

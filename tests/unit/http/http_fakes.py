@@ -41,6 +41,7 @@ from nomadic.structs import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobPlanResponse,
     JobRegisterResponse,
     ServerMember,
 )
@@ -147,6 +148,12 @@ class FakeServer:
             job_modify_index=stored.job_modify_index,
             index=index,
         )
+
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """The real dry run (the scheduler over this store)."""
+        from nomadic.server.endpoints.job_plan import plan_job
+
+        return await plan_job(self.store.snapshot(), job, diff=diff)
 
     def schedule(self, eval_id: str) -> None:
         """Place the eval's job (or record ``fail_placement``) and complete the eval."""
