@@ -68,6 +68,11 @@ class Agent:
         from .join import join_servers, server_heartbeat_config
 
         cfg = self.config
+        if cfg.server.num_schedulers is not None and cfg.server.num_schedulers < 0:
+            raise ConfigError(
+                f"server.num_schedulers = {cfg.server.num_schedulers}: must be 0 (this server "
+                "never schedules) or more; leave it out for one per CPU core"
+            )
         raft_addr = f"{cfg.advertise_addr}:{cfg.ports.raft}"
         member = MemberInfo(
             name=f"{cfg.name}.{cfg.region}",
@@ -92,7 +97,7 @@ class Agent:
                 raft_port=cfg.ports.raft,
                 rpc_port=cfg.ports.rpc,
                 peers=peers,
-                num_schedulers=cfg.server.num_schedulers or (os.cpu_count() or 1),
+                num_schedulers=cfg.server.num_schedulers,
                 encrypt=cfg.server.encrypt or None,
                 heartbeat=server_heartbeat_config(cfg),
             )

@@ -37,7 +37,8 @@ class ServerSection:
     enabled: bool = False
     bootstrap_expect: int = 1
     encrypt: str = ""
-    num_schedulers: int = 0  # 0 = one per CPU core, like Nomad
+    # None: one per CPU core, like Nomad; 0: this server never schedules (its peers do)
+    num_schedulers: int | None = None
     # other servers' RPC "host:port" (ports.rpc, 4647 by default), as Nomad's server_join
     retry_join: list[str] = field(default_factory=list)
     heartbeat_grace: str = "10s"
@@ -210,6 +211,8 @@ def _merge_plugins(cfg: AgentConfig, value: Any, path: str) -> None:
 
 
 def _coerce(current: Any, value: Any, where: str) -> Any:
+    if current is None:  # optional numbers (num_schedulers): unset until configured
+        current = 0
     if isinstance(current, bool):
         if isinstance(value, bool):
             return value
