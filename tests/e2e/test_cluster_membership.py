@@ -89,9 +89,7 @@ def test_a_followers_worker_schedules_when_the_leader_has_none(
         scheduler.stop()
         wait_for(lambda: cluster.leader() is not scheduler, timeout=30, what="a new leader")
         scheduler.start(wait_ready=False)
-        wait_for(
-            lambda: scheduler.get("/v1/status/leader"), timeout=30, what="server2 to rejoin"
-        )
+        wait_for(lambda: scheduler.get("/v1/status/leader"), timeout=30, what="server2 to rejoin")
     leader = cluster.leader()
     assert leader is not scheduler
     assert "started 0 scheduler workers" in leader.log_path.read_text()
