@@ -81,7 +81,7 @@ class Agent:
             rpc_addr=f"{cfg.advertise_addr}:{cfg.ports.rpc}",
             raft_addr=raft_addr,
         )
-        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool())
+        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool(self._rpc_tls()))
         await self.rpc.start()
         peers = await join_servers(cfg, self.data_dir, self.rpc)
         self.server = Server(
@@ -117,7 +117,10 @@ class Agent:
 
             from .join import rpc_addresses
 
-            rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers))
+            from nomadic.rpc import RPCPool
+
+            pool = RPCPool(self._rpc_tls())
+            rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers), pool)
         else:
             raise ConfigError(
                 "a client-only agent needs servers to talk to: set client { servers = "
@@ -143,6 +146,20 @@ class Agent:
             plugins,
         )
         await self.client.start()
+
+    def _rpc_tls(self) -> Any:
+        """The agent's gRPC TLS material (``tls { rpc = true ... }``), or None."""
+        tls = self.config.tls
+        if tls.http:
+            raise ConfigError(
+                "tls.http = true: HTTPS for the HTTP API is not supported yet; put a TLS "
+                "proxy in front of it, or remove the setting (tls.rpc works)"
+            )
+        if not tls.rpc:
+            return None
+        from nomadic.rpc.tls import RPCTLS
+
+        return RPCTLS.load(tls.ca_file, tls.cert_file, tls.key_file, self.config.region)
 
     async def _start_http(self) -> None:
         from nomadic.http import build_app

@@ -150,9 +150,14 @@ class RPCServer:
             self._grpc.add_generic_rpc_handlers(
                 (grpc.method_handlers_generic_handler(service, handlers),)
             )
-        self._grpc.add_insecure_port(f"{self.bind}:{self.port}")
+        addr = f"{self.bind}:{self.port}"
+        if self.pool.tls is None:
+            self._grpc.add_insecure_port(addr)
+        else:  # the pool's certificate serves both ways: mutual TLS
+            self._grpc.add_secure_port(addr, self.pool.tls.server_credentials())
         await self._grpc.start()
-        log.info("rpc listening on %s:%d", self.bind, self.port)
+        tls = " (mutual TLS)" if self.pool.tls else ""
+        log.info("rpc listening on %s:%d%s", self.bind, self.port, tls)
 
     async def stop(self) -> None:
         if self._grpc is not None:

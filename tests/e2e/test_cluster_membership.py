@@ -200,3 +200,40 @@ def test_a_client_without_reachable_servers_retries_with_backoff(tmp_path: Path)
         assert client.proc is not None and client.proc.poll() is None
     finally:
         client.stop()
+
+
+def test_server_and_client_talk_grpc_over_mutual_tls(tmp_path: Path) -> None:
+    from nomadic.testing.tls import make_ca, make_cert
+
+    ca = make_ca(tmp_path)
+    server = AgentProcess(tmp_path / "tls-server", dev=False)
+    client = AgentProcess(tmp_path / "tls-client", dev=False)
+    for agent, role, body in (
+        (server, "server", "server {\n  enabled = true\n  bootstrap_expect = 1\n}\n"),
+        (
+            client,
+            "client",
+            f'client {{\n  enabled = true\n  servers = ["127.0.0.1:{server.rpc_port}"]\n}}\n'
+            'plugin "raw_exec" {\n  config {\n    enabled = true\n  }\n}\n',
+        ),
+    ):
+        cert = make_cert(tmp_path, ca, role)
+        with agent.config_path.open("a") as f:
+            f.write(
+                body + f'tls {{\n  rpc = true\n  ca_file = "{ca.cert_file}"\n'
+                f'  cert_file = "{cert.cert_file}"\n  key_file = "{cert.key_file}"\n}}\n'
+            )
+    try:
+        server.start(wait_ready=False)
+        client.start(wait_ready=False)
+        wait_for(lambda: len(ready_nodes(server)) == 1, timeout=60, what="the TLS client node")
+        assert "rpc listening on 127.0.0.1:%d (mutual TLS)" % server.rpc_port in (
+            server.log_path.read_text()
+        )
+        run_job(server, tmp_path, "over-tls", 1)
+        wait_for(
+            lambda: len(running_allocs(server, "over-tls")) == 1, timeout=60, what="a TLS alloc"
+        )
+    finally:
+        client.stop()
+        server.stop()
