@@ -113,11 +113,9 @@ class Agent:
         if self.server is not None:
             rpc: Any = self.server.local_rpc()
         elif cfg.client.servers:
-            from nomadic.rpc import GrpcServerRPC
+            from nomadic.rpc import GrpcServerRPC, RPCPool
 
             from .join import rpc_addresses
-
-            from nomadic.rpc import RPCPool
 
             pool = RPCPool(self._rpc_tls())
             rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers), pool)

@@ -33,6 +33,8 @@ from pysyncobj.node import TCPNode
 from nomadic.errors import ConfigError, NoLeaderError, NotFoundError, RaftError, ValidationError
 from nomadic.state.fsm import FSM, ApplyResult
 
+from .journal import check_journal
+
 __all__ = ["RaftConfig", "RaftNode"]
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ class RaftNode:
             raft_dir = Path(self.cfg.data_dir) / "raft"
             raft_dir.mkdir(parents=True, exist_ok=True)
             journal = str(raft_dir / "journal")
+            await asyncio.to_thread(check_journal, Path(journal))
         conf = SyncObjConf(
             appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
             journalFile=journal,

@@ -59,7 +59,7 @@ def make_ca(directory: Path, name: str = "nomad-agent-ca") -> CertFiles:
 
 
 def make_cert(directory: Path, ca: CertFiles, role: str, region: str = "global") -> CertFiles:
-    """A ``server`` or ``client`` certificate for ``<role>.<region>.nomad``, localhost, 127.0.0.1."""
+    """A ``server`` or ``client`` certificate: ``<role>.<region>.nomad``, localhost, 127.0.0.1."""
     ca_cert = x509.load_pem_x509_certificate(Path(ca.cert_file).read_bytes())
     ca_key = serialization.load_pem_private_key(Path(ca.key_file).read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)

@@ -227,9 +227,8 @@ def test_server_and_client_talk_grpc_over_mutual_tls(tmp_path: Path) -> None:
         server.start(wait_ready=False)
         client.start(wait_ready=False)
         wait_for(lambda: len(ready_nodes(server)) == 1, timeout=60, what="the TLS client node")
-        assert "rpc listening on 127.0.0.1:%d (mutual TLS)" % server.rpc_port in (
-            server.log_path.read_text()
-        )
+        listening = f"rpc listening on 127.0.0.1:{server.rpc_port} (mutual TLS)"
+        assert listening in server.log_path.read_text()
         run_job(server, tmp_path, "over-tls", 1)
         wait_for(
             lambda: len(running_allocs(server, "over-tls")) == 1, timeout=60, what="a TLS alloc"

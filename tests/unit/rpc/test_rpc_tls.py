@@ -54,5 +54,5 @@ def test_missing_or_bad_files_name_the_setting(tmp_path: Path) -> None:
         RPCTLS.load(ca.cert_file, str(tmp_path / "nope.pem"), ca.key_file, "global")
     junk = tmp_path / "junk.pem"
     junk.write_text("hello")
-    with pytest.raises(ConfigError, match="tls.key_file = '.*junk.pem': not a PEM file"):
+    with pytest.raises(ConfigError, match=r"tls.key_file = '.*junk.pem': not a PEM file"):
         RPCTLS.load(ca.cert_file, ca.cert_file, str(junk), "global")
