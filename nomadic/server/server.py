@@ -228,6 +228,15 @@ class Server:
                     raise
                 log.warning("raft write not confirmed (attempt %d); retrying", attempt)
                 continue
+            except NoLeaderError:
+                if attempt == 1:
+                    raise
+                # an earlier attempt is in some log and may still commit: "no leader" would
+                # wrongly tell the caller that nothing was written
+                raise RaftError(
+                    "raft commit not confirmed and leadership lost; the write may or may not "
+                    "have been applied (retrying it is safe)"
+                ) from None
             if result.error:
                 raise RaftError(f"raft entry rejected by the state machine: {result.error}")
             return result.index
