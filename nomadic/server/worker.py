@@ -50,8 +50,9 @@ T = TypeVar("T")
 
 DEQUEUE_TIMEOUT = 0.5  # seconds, Nomad's dequeueTimeout (in-process broker)
 REMOTE_DEQUEUE_TIMEOUT = 2.0  # a follower's long-poll on the leader's broker
-NO_LEADER_BACKOFF = 0.5  # seconds a worker pauses when no leader is known or reachable
-NO_LEADER_BACKOFF_MAX = 5.0
+NO_LEADER_POLL = 0.05  # seconds between checks for a leader while none is known
+FAILURE_BACKOFF = 0.1  # seconds a worker waits after a failed dequeue, doubling ...
+FAILURE_BACKOFF_MAX = 2.0  # ... up to this
 RAFT_SYNC_LIMIT = 5.0  # seconds to wait for the local state to reach an eval's index
 PLAN_TIMEOUT = 120.0  # seconds a scheduler thread waits for its plan's outcome
 
@@ -109,20 +110,21 @@ class Worker:
 
     async def run(self) -> None:
         """Loop until cancelled."""
-        backoff = NO_LEADER_BACKOFF
+        backoff = FAILURE_BACKOFF
         while True:
             leader = self._host.scheduling_leader()
-            try:
-                got = None if leader is None else await self._dequeue(leader)
-            except NomadicError as exc:
-                self._pause(f"dequeue failed: {exc}")
-                got, leader = None, None
-            if leader is None:
+            if leader is None:  # a local check: poll it often, a new leader is worth a lot
                 self._pause("no cluster leader")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, NO_LEADER_BACKOFF_MAX)
+                await asyncio.sleep(NO_LEADER_POLL)
                 continue
-            backoff = NO_LEADER_BACKOFF
+            try:
+                got = await self._dequeue(leader)
+            except NomadicError as exc:  # leader gone or unreachable: back off, ask again
+                self._pause(f"dequeue failed: {exc}")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, FAILURE_BACKOFF_MAX)
+                continue
+            backoff = FAILURE_BACKOFF
             self._resume()
             if got is not None:
                 await self._handle(leader, *got)
