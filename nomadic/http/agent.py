@@ -70,6 +70,10 @@ class ServerAPI(Protocol):
         """Replace the cluster's state with a saved snapshot; raises ValidationError."""
         ...
 
+    async def raft_remove_peer(self, address: str) -> str:
+        """Remove a server (Raft or RPC address) from the Raft configuration."""
+        ...
+
 
 class ClientAPI(Protocol):
     node_id: str

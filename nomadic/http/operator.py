@@ -1,10 +1,12 @@
-"""``/v1/operator/raft/configuration`` (the Raft peer set, as Nomad's operator API shows it)
-and ``/v1/operator/snapshot`` (GET saves the cluster state, PUT restores it; raw bytes)."""
+"""``/v1/operator/raft/configuration`` (the Raft peer set, as Nomad's operator API shows it),
+``DELETE /v1/operator/raft/peer?address=|id=`` (remove a dead server from it) and
+``/v1/operator/snapshot`` (GET saves the cluster state, PUT restores it; raw bytes)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from nomadic.errors import ValidationError
 from nomadic.http.query import json_response, server_of
 
 __all__ = ["routes"]
@@ -28,6 +30,20 @@ async def raft_configuration(request: web.Request) -> web.Response:
     ]
     index = server.snapshot().latest_index()
     return json_response(request, {"Index": index, "Servers": servers}, index=index)
+
+
+@routes.delete("/v1/operator/raft/peer")
+async def raft_remove_peer(request: web.Request) -> web.Response:
+    """Nomad answers 200 with an empty body; peers are named by ``address`` or ``id`` (the
+    Raft address in nomadic, as list-peers shows both)."""
+    address = request.query.get("address", "")
+    peer_id = request.query.get("id", "")
+    if bool(address) == bool(peer_id):
+        raise ValidationError(
+            "Must specify either ?id with the server's ID or ?address with IP:port"
+        )
+    await server_of(request).raft_remove_peer(address or peer_id)
+    return web.Response(status=200)
 
 
 @routes.get("/v1/operator/snapshot")

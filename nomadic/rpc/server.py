@@ -21,7 +21,7 @@ import grpc  # type: ignore[import-untyped]
 import msgspec
 
 from nomadic.errors import NoLeaderError, NomadicError
-from nomadic.structs import Node
+from nomadic.structs import Node, Plan, PlanResult
 from nomadic.structs.codec import to_msgpack
 from nomadic.structs.requests import JobRegisterRequest
 
@@ -32,10 +32,15 @@ from .wire import (
     AllocsReply,
     AllocStopRequest,
     Empty,
+    EvalAckRequest,
+    EvalDequeueReply,
+    EvalDequeueRequest,
+    EvalUpdateWire,
     GetClientAllocsRequest,
     IndexReply,
     JobDeregisterRequest,
     MemberInfo,
+    RemovePeerRequest,
     Reply,
     SnapshotRestoreRequest,
     UpdateAllocRequest,
@@ -43,6 +48,7 @@ from .wire import (
     decode_error,
 )
 from .wire import encode_error as _encode_error
+from .worker_client import RemoteSchedulingLeader
 
 if TYPE_CHECKING:
     from nomadic.server import Server
@@ -91,6 +97,16 @@ class RPCServer:
             "Operator.SnapshotRestore": _Method(
                 SnapshotRestoreRequest, self._snapshot_restore, write=True
             ),
+            "Operator.RaftRemovePeer": _Method(
+                RemovePeerRequest, self._raft_remove_peer, write=True
+            ),
+            # scheduler workers of followers (leader only, like writes)
+            "Eval.Dequeue": _Method(EvalDequeueRequest, self._eval_dequeue, write=True),
+            "Eval.Ack": _Method(EvalAckRequest, self._eval_ack, write=True),
+            "Eval.Nack": _Method(EvalAckRequest, self._eval_nack, write=True),
+            "Eval.Update": _Method(EvalUpdateWire, self._eval_update, write=True),
+            "Eval.Create": _Method(EvalUpdateWire, self._eval_update, write=True),
+            "Plan.Submit": _Method(Plan, self._plan_submit, write=True),
             "Status.Member": _Method(Empty, self._status_member, write=False),
             "Status.Leader": _Method(Empty, self._status_leader, write=False),
             "Status.Peers": _Method(Empty, self._status_peers, write=False),
@@ -100,6 +116,7 @@ class RPCServer:
         """Serve ``server``; its HTTP-facing writes on a follower go to the leader via us."""
         self.server = server
         server.forwarder = self.forward_write
+        server.remote_leader = self.remote_scheduling_leader
         server.rpc_by_raft = self.rpc_by_raft
         server.name_by_raft = self.name_by_raft
 
@@ -114,6 +131,13 @@ class RPCServer:
             log.warning("leader unreachable, write refused: %s", exc)
             raise NoLeaderError() from None
 
+    def remote_scheduling_leader(self) -> RemoteSchedulingLeader | None:
+        """The leader's Eval/Plan endpoints for this follower's workers; None if unknown."""
+        leader = self.leader_rpc_addr()
+        if not leader or leader == self.member.rpc_addr:
+            return None
+        return RemoteSchedulingLeader(self.pool, leader)
+
     async def start(self) -> None:
         by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
         for name in self._methods:
@@ -126,9 +150,14 @@ class RPCServer:
             self._grpc.add_generic_rpc_handlers(
                 (grpc.method_handlers_generic_handler(service, handlers),)
             )
-        self._grpc.add_insecure_port(f"{self.bind}:{self.port}")
+        addr = f"{self.bind}:{self.port}"
+        if self.pool.tls is None:
+            self._grpc.add_insecure_port(addr)
+        else:  # the pool's certificate serves both ways: mutual TLS
+            self._grpc.add_secure_port(addr, self.pool.tls.server_credentials())
         await self._grpc.start()
-        log.info("rpc listening on %s:%d", self.bind, self.port)
+        tls = " (mutual TLS)" if self.pool.tls else ""
+        log.info("rpc listening on %s:%d%s", self.bind, self.port, tls)
 
     async def stop(self) -> None:
         if self._grpc is not None:
@@ -223,6 +252,32 @@ class RPCServer:
 
     async def _alloc_stop(self, req: AllocStopRequest) -> Any:
         return await self._require().allocs.stop(req.alloc_id)
+
+    async def _eval_dequeue(self, req: EvalDequeueRequest) -> EvalDequeueReply:
+        timeout = min(max(req.timeout, 0.0), 30.0)
+        got = await self._require().evals.dequeue(req.schedulers, timeout)
+        if got is None:
+            return EvalDequeueReply()
+        ev, token, wait_index = got
+        return EvalDequeueReply(eval=ev, token=token, wait_index=wait_index)
+
+    async def _eval_ack(self, req: EvalAckRequest) -> IndexReply:
+        await self._require().evals.ack(req.eval_id, req.token)
+        return IndexReply()
+
+    async def _eval_nack(self, req: EvalAckRequest) -> IndexReply:
+        await self._require().evals.nack(req.eval_id, req.token)
+        return IndexReply()
+
+    async def _eval_update(self, req: EvalUpdateWire) -> IndexReply:
+        index = await self._require().evals.update_evals(req.eval_id, req.token, req.evals)
+        return IndexReply(index=index)
+
+    async def _plan_submit(self, plan: Plan) -> PlanResult:
+        return await self._require().evals.submit_plan(plan)
+
+    async def _raft_remove_peer(self, req: RemovePeerRequest) -> str:
+        return await self._require().raft_remove_peer(req.address)
 
     async def _snapshot_save(self, _req: Empty) -> bytes:
         return await self._require().snapshot_save()

@@ -293,6 +293,13 @@ class FakeServer:
             )
         ]
 
+    async def raft_remove_peer(self, address: str) -> str:
+        from nomadic.errors import NotFoundError
+
+        raise NotFoundError(
+            f"{address} is not a Raft peer; `operator raft list-peers` shows the peers"
+        )
+
 
 class FakeClient:
     """Allocations are directories under ``root``; exec runs the command there for real,
