@@ -43,8 +43,15 @@ from nomadic.structs.consts import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobDispatchRequest,
+    JobDispatchResponse,
     JobRegisterRequest,
     JobRegisterResponse,
+    JobRevertRequest,
+    JobScaleRequest,
+    JobScaleStatusResponse,
+    PeriodicForceRequest,
+    PeriodicForceResponse,
     ServerMember,
 )
 
@@ -53,6 +60,7 @@ from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
 from .worker import SchedulerFactory, Worker, default_scheduler_factory
@@ -133,6 +141,7 @@ class Server:
         self.jobs = JobEndpoint(self)
         self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
         self.allocs = AllocEndpoint(self)
+        self.periodic = PeriodicDispatch(self)
         self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
@@ -151,6 +160,7 @@ class Server:
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
+        self.fsm.add_job_listener(lambda keys: loop.call_soon_threadsafe(self._leader.on_jobs, keys))
         self.fsm.add_capacity_listener(
             lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
         )
@@ -299,6 +309,44 @@ class Server:
             return sresp
         self.require_leader()
         return await self.allocs.stop(alloc_id)
+
+    async def _on_leader(
+        self, method: str, req: Any, reply: type[T], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Run ``local`` here when leading, else forward ``method`` to the leader."""
+        if not self.is_leader() and self.forwarder is not None:
+            forwarded: T = await self.forwarder(method, req, reply)
+            return forwarded
+        self.require_leader()
+        return await local()
+
+    async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
+        return await self._on_leader(
+            "Job.Dispatch", req, JobDispatchResponse, lambda: self.jobs.dispatch(req)
+        )
+
+    async def job_periodic_force(self, namespace: str, job_id: str) -> PeriodicForceResponse:
+        async def force() -> PeriodicForceResponse:
+            ev = await self.periodic.force(namespace, job_id)
+            stored = self.snapshot().eval_by_id(ev.id)
+            index = stored.create_index if stored else self.store.latest_index()
+            return PeriodicForceResponse(eval_id=ev.id, eval_create_index=index, index=index)
+
+        req = PeriodicForceRequest(job_id=job_id, namespace=namespace)
+        return await self._on_leader("Job.PeriodicForce", req, PeriodicForceResponse, force)
+
+    async def job_revert(self, req: JobRevertRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Revert", req, JobRegisterResponse, lambda: self.jobs.revert(req)
+        )
+
+    async def job_scale(self, req: JobScaleRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Scale", req, JobRegisterResponse, lambda: self.jobs.scale(req)
+        )
+
+    def job_scale_status(self, namespace: str, job_id: str) -> JobScaleStatusResponse:
+        return self.jobs.scale_status(namespace, job_id)
 
     async def snapshot_save(self) -> bytes:
         """Operator.SnapshotSave: the leader's whole state, after everything committed so far."""

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import immutables
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, PeriodicLaunch
 
 __all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
 
@@ -31,7 +31,7 @@ T = TypeVar("T", bound=_Indexed)
 JobKey = tuple[str, str]
 
 # Names of the tables whose write index is tracked (what blocking queries watch).
-TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes")
+TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes", "periodic_launch")
 
 
 class Tables(NamedTuple):
@@ -50,6 +50,8 @@ class Tables(NamedTuple):
     evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
     # table name -> last index that changed it
     table_index: immutables.Map[str, int]
+    # last launch of each periodic job (Nomad's periodic_launch table)
+    periodic_launch: immutables.Map[JobKey, PeriodicLaunch]
 
 
 def empty_tables() -> Tables:
@@ -86,6 +88,13 @@ class Snapshot:
             if (namespace is None or ns == namespace) and jid.startswith(prefix)
         ]
         return sorted(found, key=lambda j: (j.id, j.namespace))
+
+    def children(self, namespace: str, parent_id: str) -> list[Job]:
+        """Jobs launched from a periodic or parameterized parent, sorted by ID."""
+        return [j for j in self.jobs(namespace, parent_id + "/") if j.parent_id == parent_id]
+
+    def periodic_launch(self, namespace: str, job_id: str) -> PeriodicLaunch | None:
+        return self._t.periodic_launch.get((namespace, job_id))
 
     def job_versions(self, namespace: str, job_id: str) -> list[Job]:
         return list(self._t.job_versions.get((namespace, job_id), ()))

@@ -26,7 +26,14 @@ from nomadic.structs.consts import (
     JOB_TYPE_SYSTEM,
 )
 
-__all__ = ["apply_alloc", "apply_queued", "job_status", "spec_changed", "summary_for_job"]
+__all__ = [
+    "apply_alloc",
+    "apply_queued",
+    "count_child",
+    "job_status",
+    "spec_changed",
+    "summary_for_job",
+]
 
 # client status -> JobSummaryCounts field
 _BINS = {
@@ -102,6 +109,16 @@ def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> Job
             changed = True
     if not changed:
         return None
+    new.modify_index = index
+    return new
+
+
+def count_child(summary: JobSummary, status: str, delta: int, index: int) -> JobSummary:
+    """A parent's summary with one child counted in (``delta`` 1) or out (-1) of ``status``."""
+    new = copy.deepcopy(summary)
+    children = new.children
+    field = {JOB_STATUS_RUNNING: "running", JOB_STATUS_DEAD: "dead"}.get(status, "pending")
+    setattr(children, field, max(getattr(children, field) + delta, 0))
     new.modify_index = index
     return new
 
