@@ -160,7 +160,9 @@ class Server:
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
-        self.fsm.add_job_listener(lambda keys: loop.call_soon_threadsafe(self._leader.on_jobs, keys))
+        self.fsm.add_job_listener(
+            lambda keys: loop.call_soon_threadsafe(self._leader.on_jobs, keys)
+        )
         self.fsm.add_capacity_listener(
             lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
         )

@@ -281,9 +281,7 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
         table_index=immutables.Map(snap.table_index),
-        periodic_launch=immutables.Map(
-            {(p.namespace, p.id): p for p in snap.periodic_launches}
-        ),
+        periodic_launch=immutables.Map({(p.namespace, p.id): p for p in snap.periodic_launches}),
     )
 
 

@@ -162,6 +162,7 @@ class WaitTask:
 class StopTask:
     timeout: int  # nanoseconds
     signal: str
+    delay: int = 0  # nanoseconds to wait first (shutdown_delay, on kills only)
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,8 @@ class TaskRunnerState:
             self._append(ev.killing(now, self.kill_timeout, kill.reason, kill.failed_sibling))
             if stopping:
                 return [self._update()]
-            return [self._update(), StopTask(self.kill_timeout, self.kill_signal)]
+            delay = self.task.shutdown_delay
+            return [self._update(), StopTask(self.kill_timeout, self.kill_signal, delay)]
         return []
 
     def _decide(self, now: int, before: list[Instruction]) -> list[Instruction]:
