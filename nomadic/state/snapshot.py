@@ -10,6 +10,7 @@ Objects stored in the tables are shared, not copied: callers must treat them as 
 
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 import immutables
@@ -29,6 +30,7 @@ class _Indexed(Protocol):
 T = TypeVar("T", bound=_Indexed)
 
 JobKey = tuple[str, str]
+_BY_CREATE_INDEX = operator.attrgetter("create_index", "id")
 
 # Names of the tables whose write index is tracked (what blocking queries watch).
 TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes", "periodic_launch")
@@ -144,4 +146,4 @@ class Snapshot:
         if not ids:
             return []
         found = [table[i] for i in ids if i in table]
-        return sorted(found, key=lambda o: (o.create_index, o.id))
+        return sorted(found, key=_BY_CREATE_INDEX)

@@ -76,7 +76,7 @@ def next_launch(config: PeriodicConfig, after_ns: int) -> int:
             nxt = _iter(spec, start).get_next(float)
         except (CroniterError, ValueError, KeyError, StopIteration):
             continue
-        ns = int(round(nxt * SECOND))
+        ns = round(nxt * SECOND)
         if ns <= after_ns:  # sub-second start: croniter may return the same second
             continue
         if best == 0 or ns < best:

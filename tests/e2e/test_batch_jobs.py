@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import itertools
 import json
 import re
 import textwrap
@@ -65,7 +66,7 @@ def test_periodic_seconds_schedule_launches_on_time_and_force(
     )
     seconds = [launch_second(c["ID"]) for c in launched]
     assert all(s % 2 == 0 for s in seconds), seconds  # on the schedule's even seconds
-    assert all(b - a >= 2 for a, b in zip(seconds, seconds[1:], strict=False)), seconds
+    assert all(b - a >= 2 for a, b in itertools.pairwise(seconds)), seconds
     child = dev_agent.get(f"/v1/job/{quote(launched[0]['ID'], safe='')}")
     assert child["ParentID"] == "tick" and child["Periodic"] is None
 

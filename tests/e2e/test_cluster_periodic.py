@@ -3,6 +3,7 @@ doubled (the launch record is replicated; a missed launch is caught up once)."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from collections.abc import Iterator
@@ -87,7 +88,7 @@ def test_leader_change_neither_loses_nor_doubles_a_launch(
 
     on_schedule = [t for t in seen if t % PERIOD == 0]
     caught_up = [t for t in seen if t % PERIOD != 0]
-    gaps = [b - a for a, b in zip(on_schedule, on_schedule[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(on_schedule)]
     missed_windows = [g for g in gaps if g > PERIOD]
     # No double: a scheduled tick launches once (children are keyed by launch second), and
     # a catch-up launch happens only for a window that really missed a tick, once.

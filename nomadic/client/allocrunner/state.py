@@ -27,6 +27,7 @@ import copy
 from dataclasses import dataclass
 
 from nomadic.structs import Allocation, AllocUpdate, TaskGroup, TaskState
+from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     ALLOC_CLIENT_COMPLETE,
     ALLOC_CLIENT_FAILED,
@@ -273,7 +274,7 @@ class AllocRunnerState:
                 id=self.alloc.id,
                 client_status=status,
                 client_description=description,
-                task_states=copy.deepcopy(self.states),
+                task_states={name: clone(s) for name, s in self.states.items()},
                 modify_time=now,
             )
         )

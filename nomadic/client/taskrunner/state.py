@@ -16,13 +16,13 @@ instructions it returns, in order, with the task driver. Times are passed in, ne
 
 from __future__ import annotations
 
-import copy
 import datetime
 import random
 from dataclasses import dataclass
 
 from nomadic.plugin import ExitResult
 from nomadic.structs import RestartPolicy, Task, TaskEvent, TaskState
+from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     SECOND,
     TASK_NOT_RESTARTING,
@@ -354,4 +354,4 @@ class TaskRunnerState:
         del self.state.events[:-MAX_EVENTS]
 
     def _update(self) -> UpdateState:
-        return UpdateState(copy.deepcopy(self.state))
+        return UpdateState(clone(self.state))
