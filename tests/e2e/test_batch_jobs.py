@@ -263,3 +263,70 @@ def test_lifecycle_order_seen_in_task_states(dev_agent: AgentProcess, tmp_path: 
     assert finished["main"] <= finished["proxy"]  # the sidecar is killed after main is done
     assert finished["proxy"] <= started["cleanup"]
     assert not st["proxy"]["Failed"]
+
+
+def test_scale_history_revert_restart_and_alloc_stop(
+    dev_agent: AgentProcess, tmp_path: Path
+) -> None:
+    path = write_job(
+        tmp_path,
+        "svc",
+        """
+        job "svc" {
+          group "g" {
+            count = 1
+            task "t" {
+              driver = "raw_exec"
+              config {
+                command = "/bin/sleep"
+                args    = ["600"]
+              }
+              resources {
+                cpu    = 20
+                memory = 16
+              }
+            }
+          }
+        }
+        """,
+    )
+    dev_agent.cli("job", "run", "-detach", path, check=True)
+
+    def running(n: int) -> list[dict[str, Any]] | None:
+        allocs = [
+            a
+            for a in dev_agent.get("/v1/job/svc/allocations")
+            if a["ClientStatus"] == "running" and a["DesiredStatus"] == "run"
+        ]
+        return allocs if len(allocs) == n else None
+
+    wait_for(lambda: running(1), timeout=30, what="1 running svc alloc")
+    dev_agent.cli("job", "scale", "-detach", "svc", "3", check=True)
+    wait_for(lambda: running(3), timeout=30, what="3 running svc allocs")
+    scale = dev_agent.get("/v1/job/svc/scale")
+    assert scale["TaskGroups"]["g"]["Desired"] == 3 and scale["TaskGroups"]["g"]["Running"] == 3
+
+    history = dev_agent.cli("job", "history", "-p", "svc", check=True).stdout
+    assert re.search(r"Version\s+=\s+1", history) and re.search(r"Version\s+=\s+0", history)
+    assert '+/- TaskGroups[g].Count: "1" => "3"' in history
+
+    dev_agent.cli("job", "revert", "-detach", "svc", "0", check=True)
+    allocs = wait_for(lambda: running(1), timeout=30, what="the revert back to 1 alloc")
+    job = dev_agent.get("/v1/job/svc")
+    assert job["Version"] == 2 and job["TaskGroups"][0]["Count"] == 1
+    bad = dev_agent.cli("job", "revert", "svc", "9")
+    assert bad.returncode == 1 and "has no version 9" in bad.stderr
+
+    out = dev_agent.cli("job", "restart", "-yes", "svc", check=True).stdout
+    assert "All allocations restarted successfully!" in out
+    alloc = dev_agent.get(f"/v1/allocation/{allocs[0]['ID']}")
+    assert alloc["TaskStates"]["t"]["Restarts"] == 1
+
+    dev_agent.cli("alloc", "stop", "-detach", allocs[0]["ID"][:8], check=True)
+
+    def replaced() -> list[dict[str, Any]] | None:
+        now = running(1)
+        return now if now and now[0]["ID"] != allocs[0]["ID"] else None
+
+    wait_for(replaced, timeout=30, what="the stopped alloc to be replaced")
+    dev_agent.cli("job", "stop", "-purge", "svc", check=True)

@@ -15,6 +15,7 @@ VERBS: dict[str, tuple[str, str]] = {
     ),
     "history": ("nomadic.cli.job.history:history", "Display all tracked versions of a job"),
     "periodic": ("nomadic.cli.job.periodic:periodic", "Interact with periodic jobs"),
+    "restart": ("nomadic.cli.job.restart:restart", "Restart the allocations of a job"),
     "revert": ("nomadic.cli.job.revert:revert", "Revert to a prior version of the job"),
     "scale": ("nomadic.cli.job.scale:scale", "Change the count of a job's task group"),
     "init": ("nomadic.cli.job.init:init", "Create an example job file"),
