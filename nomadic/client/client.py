@@ -285,6 +285,11 @@ class Client:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             backoff = 1.0
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Python 3.11's wait_for may swallow a cancel that races its result (fixed in
+                # 3.12): honour the pending cancel instead of watching for another 5 minutes
+                raise asyncio.CancelledError()
             self._reconcile(allocs)
 
     def _reconcile(self, allocs: list[Allocation]) -> None:
