@@ -53,6 +53,12 @@ def existing_dispatch(snap: Snapshot, parent: Job, token: str) -> Job | None:
 def _check_request(parent: Job, req: JobDispatchRequest) -> None:
     config = parent.parameterized_job
     assert config is not None
+    prefix = req.id_prefix_template
+    if prefix and (len(prefix) > 256 or any(c.isspace() or c in "/\x00" for c in prefix)):
+        raise ValidationError(
+            f'dispatch of "{parent.id}": invalid ID prefix template {prefix!r}; use up to 256 '
+            "characters without spaces or slashes"
+        )
     payload = req.payload or b""
     if config.payload == "forbidden" and payload:
         raise ValidationError(
