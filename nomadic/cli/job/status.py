@@ -13,7 +13,7 @@ from nomadic.cli.resolve import resolve_job
 
 if TYPE_CHECKING:
     from nomadic.api import Client
-    from nomadic.structs import AllocListStub, Job
+    from nomadic.structs import AllocListStub, Job, JobListStub
 
 __all__ = ["list_jobs", "show_job", "status"]
 
@@ -46,8 +46,17 @@ def list_jobs(client: Client) -> None:
         return
     out.table(
         ("ID", "Type", "Priority", "Status", "Submit Date"),
-        [(s.id, s.type, s.priority, s.status, format_time(s.submit_time)) for s in stubs],
+        [(s.id, _type_string(s), s.priority, s.status, format_time(s.submit_time)) for s in stubs],
     )
+
+
+def _type_string(stub: JobListStub) -> str:
+    """Nomad's getTypeString: "batch/periodic", "batch/parameterized" for templates."""
+    if stub.periodic:
+        return f"{stub.type}/periodic"
+    if stub.parameterized_job:
+        return f"{stub.type}/parameterized"
+    return stub.type
 
 
 def alloc_rows(allocs: list[AllocListStub], verbose: bool) -> list[tuple[object, ...]]:
