@@ -60,6 +60,7 @@ class Client:
         self.drivers: dict[str, TaskDriver] = {}
         self.driver_errors: dict[str, str] = {}
         self.runners: dict[str, AllocRunner] = {}
+        self._last_seen: dict[str, Allocation] = {}  # alloc objects as last received
         self.heartbeat_ttl = DEFAULT_TTL
         self.registered = asyncio.Event()
         self._pending: dict[str, AllocUpdate] = {}
@@ -288,6 +289,11 @@ class Client:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             backoff = 1.0
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Python 3.11's wait_for may swallow a cancel that races its result (fixed in
+                # 3.12): honour the pending cancel instead of watching for another 5 minutes
+                raise asyncio.CancelledError()
             self._reconcile(allocs)
 
     def _reconcile(self, allocs: list[Allocation]) -> None:
@@ -295,6 +301,9 @@ class Client:
         seen = set()
         for alloc in allocs:
             seen.add(alloc.id)
+            if self._last_seen.get(alloc.id) is alloc:
+                continue  # the same object as last time (in-process server): unchanged
+            self._last_seen[alloc.id] = alloc
             runner = self.runners.get(alloc.id)
             if runner is None:
                 if alloc.client_terminal() or alloc.job is None:
@@ -304,6 +313,8 @@ class Client:
                 runner.start()
             elif _changed(runner.alloc, alloc):
                 runner.update(alloc)
+        for alloc_id in set(self._last_seen) - seen:
+            del self._last_seen[alloc_id]
         for alloc_id in set(self.runners) - seen:
             runner = self.runners.pop(alloc_id)
             if self._db is not None:

@@ -17,8 +17,14 @@ from nomadic.structs import Job
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobDispatchRequest,
+    JobDispatchResponse,
     JobPlanResponse,
     JobRegisterResponse,
+    JobRevertRequest,
+    JobScaleRequest,
+    JobScaleStatusResponse,
+    PeriodicForceResponse,
     ServerMember,
 )
 
@@ -49,6 +55,24 @@ class ServerAPI(Protocol):
     ) -> JobDeregisterResponse:
         """Stop (or purge) a job; raises NotFoundError for an unknown job."""
         ...
+
+    async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
+        """Dispatch a child of a parameterized job; raises ValidationError/NotFoundError."""
+        ...
+
+    async def job_periodic_force(self, namespace: str, job_id: str) -> PeriodicForceResponse:
+        """Launch a periodic job's child now."""
+        ...
+
+    async def job_revert(self, req: JobRevertRequest) -> JobRegisterResponse:
+        """Register an earlier version of a job again."""
+        ...
+
+    async def job_scale(self, req: JobScaleRequest) -> JobRegisterResponse:
+        """Set one task group's count."""
+        ...
+
+    def job_scale_status(self, namespace: str, job_id: str) -> JobScaleStatusResponse: ...
 
     async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
         """Stop one allocation and create an eval so it is replaced."""

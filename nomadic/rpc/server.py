@@ -23,7 +23,13 @@ import msgspec
 from nomadic.errors import NoLeaderError, NomadicError
 from nomadic.structs import Node, Plan, PlanResult
 from nomadic.structs.codec import to_msgpack
-from nomadic.structs.requests import JobRegisterRequest
+from nomadic.structs.requests import (
+    JobDispatchRequest,
+    JobRegisterRequest,
+    JobRevertRequest,
+    JobScaleRequest,
+    PeriodicForceRequest,
+)
 
 from .client import RPCPool, RPCUnavailableError
 from .wire import (
@@ -92,6 +98,10 @@ class RPCServer:
             "Node.GetClientAllocs": _Method(GetClientAllocsRequest, self._client_allocs, False),
             "Job.Register": _Method(JobRegisterRequest, self._job_register, write=True),
             "Job.Deregister": _Method(JobDeregisterRequest, self._job_deregister, write=True),
+            "Job.Dispatch": _Method(JobDispatchRequest, self._job_dispatch, write=True),
+            "Job.PeriodicForce": _Method(PeriodicForceRequest, self._periodic_force, True),
+            "Job.Revert": _Method(JobRevertRequest, self._job_revert, write=True),
+            "Job.Scale": _Method(JobScaleRequest, self._job_scale, write=True),
             "Alloc.Stop": _Method(AllocStopRequest, self._alloc_stop, write=True),
             "Operator.SnapshotSave": _Method(Empty, self._snapshot_save, write=True),
             "Operator.SnapshotRestore": _Method(
@@ -249,6 +259,18 @@ class RPCServer:
 
     async def _job_deregister(self, req: JobDeregisterRequest) -> Any:
         return await self._require().jobs.deregister(req.namespace, req.job_id, purge=req.purge)
+
+    async def _job_dispatch(self, req: JobDispatchRequest) -> Any:
+        return await self._require().jobs.dispatch(req)
+
+    async def _periodic_force(self, req: PeriodicForceRequest) -> Any:
+        return await self._require().job_periodic_force(req.namespace, req.job_id)
+
+    async def _job_revert(self, req: JobRevertRequest) -> Any:
+        return await self._require().jobs.revert(req)
+
+    async def _job_scale(self, req: JobScaleRequest) -> Any:
+        return await self._require().jobs.scale(req)
 
     async def _alloc_stop(self, req: AllocStopRequest) -> Any:
         return await self._require().allocs.stop(req.alloc_id)

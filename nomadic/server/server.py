@@ -43,9 +43,16 @@ from nomadic.structs.consts import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobDispatchRequest,
+    JobDispatchResponse,
     JobPlanResponse,
     JobRegisterRequest,
     JobRegisterResponse,
+    JobRevertRequest,
+    JobScaleRequest,
+    JobScaleStatusResponse,
+    PeriodicForceRequest,
+    PeriodicForceResponse,
     ServerMember,
 )
 
@@ -55,6 +62,7 @@ from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.eval import EvalEndpoint
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
 from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
@@ -138,6 +146,7 @@ class Server:
         self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
         self.allocs = AllocEndpoint(self)
         self.evals = EvalEndpoint(self)
+        self.periodic = PeriodicDispatch(self)
         self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
@@ -157,6 +166,9 @@ class Server:
         self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
+        )
+        self.fsm.add_job_listener(
+            lambda keys: loop.call_soon_threadsafe(self._leader.on_jobs, keys)
         )
         self.fsm.add_capacity_listener(
             lambda index, classes: loop.call_soon_threadsafe(
@@ -331,6 +343,44 @@ class Server:
             return sresp
         self.require_leader()
         return await self.allocs.stop(alloc_id)
+
+    async def _on_leader(
+        self, method: str, req: Any, reply: type[T], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Run ``local`` here when leading, else forward ``method`` to the leader."""
+        if not self.is_leader() and self.forwarder is not None:
+            forwarded: T = await self.forwarder(method, req, reply)
+            return forwarded
+        self.require_leader()
+        return await local()
+
+    async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
+        return await self._on_leader(
+            "Job.Dispatch", req, JobDispatchResponse, lambda: self.jobs.dispatch(req)
+        )
+
+    async def job_periodic_force(self, namespace: str, job_id: str) -> PeriodicForceResponse:
+        async def force() -> PeriodicForceResponse:
+            ev = await self.periodic.force(namespace, job_id)
+            stored = self.snapshot().eval_by_id(ev.id)
+            index = stored.create_index if stored else self.store.latest_index()
+            return PeriodicForceResponse(eval_id=ev.id, eval_create_index=index, index=index)
+
+        req = PeriodicForceRequest(job_id=job_id, namespace=namespace)
+        return await self._on_leader("Job.PeriodicForce", req, PeriodicForceResponse, force)
+
+    async def job_revert(self, req: JobRevertRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Revert", req, JobRegisterResponse, lambda: self.jobs.revert(req)
+        )
+
+    async def job_scale(self, req: JobScaleRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Scale", req, JobRegisterResponse, lambda: self.jobs.scale(req)
+        )
+
+    def job_scale_status(self, namespace: str, job_id: str) -> JobScaleStatusResponse:
+        return self.jobs.scale_status(namespace, job_id)
 
     async def snapshot_save(self) -> bytes:
         """Operator.SnapshotSave: the leader's whole state, after everything committed so far."""

@@ -20,6 +20,7 @@ from nomadic.structs import (
     Evaluation,
     Job,
     Node,
+    PeriodicLaunch,
     from_msgpack,
     to_msgpack,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "NodeRegister",
     "NodeUpdateStatus",
     "Payload",
+    "PeriodicLaunchRequest",
     "SnapshotRestore",
     "decode_entry",
     "encode_entry",
@@ -63,6 +65,7 @@ class MessageType(IntEnum):
     ALLOC_UPDATE_DESIRED_TRANSITION = 9
     BARRIER = 10
     SNAPSHOT_RESTORE = 11
+    PERIODIC_LAUNCH = 12
 
 
 class JobRegister(Base):
@@ -130,6 +133,16 @@ class SnapshotRestore(Base):
     data: bytes
 
 
+class PeriodicLaunchRequest(Base):
+    """The leader launched a periodic job: the child job, its eval and the launch time, in
+    one entry, so a launch is either wholly recorded or not at all (no lost or double
+    launches across a leader change). The FSM skips a child that already exists."""
+
+    job: Job
+    launch: PeriodicLaunch
+    eval: Evaluation | None = None
+
+
 Payload = (
     JobRegister
     | JobDeregister
@@ -142,6 +155,7 @@ Payload = (
     | AllocDesiredTransitionUpdate
     | Barrier
     | SnapshotRestore
+    | PeriodicLaunchRequest
 )
 
 PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
@@ -156,6 +170,7 @@ PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
     MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: AllocDesiredTransitionUpdate,
     MessageType.BARRIER: Barrier,
     MessageType.SNAPSHOT_RESTORE: SnapshotRestore,
+    MessageType.PERIODIC_LAUNCH: PeriodicLaunchRequest,
 }
 _TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
 

@@ -21,7 +21,16 @@ from typing import Any
 import immutables
 import msgspec
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, from_msgpack, to_msgpack
+from nomadic.structs import (
+    Allocation,
+    Evaluation,
+    Job,
+    JobSummary,
+    Node,
+    PeriodicLaunch,
+    from_msgpack,
+    to_msgpack,
+)
 from nomadic.structs.consts import NODE_STATUS_READY
 
 from . import entries as e
@@ -39,6 +48,7 @@ SNAPSHOT_VERSION = 1
 EvalListener = Callable[[list[Evaluation]], object]
 # (index, computed classes of the nodes that gained capacity; "" when unknown)
 CapacityListener = Callable[[int, frozenset[str]], object]
+JobListener = Callable[[list[tuple[str, str]]], object]  # (namespace, job ID) upserted/deleted
 
 
 class ApplyResult(msgspec.Struct, frozen=True):
@@ -58,6 +68,7 @@ class FSMSnapshot(msgspec.Struct, array_like=True):
     evals: list[Evaluation]
     allocs: list[Allocation]
     nodes: list[Node]
+    periodic_launches: list[PeriodicLaunch] = msgspec.field(default_factory=list)
 
 
 class FSM:
@@ -67,12 +78,17 @@ class FSM:
         self._request_ids: OrderedDict[str, int] = OrderedDict()
         self._eval_listeners: list[EvalListener] = []
         self._capacity_listeners: list[CapacityListener] = []
+        self._job_listeners: list[JobListener] = []
 
     def add_eval_listener(self, fn: EvalListener) -> None:
         self._eval_listeners.append(fn)
 
     def add_capacity_listener(self, fn: CapacityListener) -> None:
         self._capacity_listeners.append(fn)
+
+    def add_job_listener(self, fn: JobListener) -> None:
+        """``fn(keys)`` after jobs were registered, stopped or purged (periodic dispatcher)."""
+        self._job_listeners.append(fn)
 
     def apply(self, index: int, entry: bytes) -> ApplyResult:
         """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
@@ -100,6 +116,13 @@ class FSM:
         if p.eval is not None:
             ev = msgspec.structs.replace(p.eval, job_modify_index=job.job_modify_index)
             self._evals(index, [ev])
+        self._jobs_changed([(job.namespace, job.id)])
+
+    def _periodic_launch(self, index: int, p: e.PeriodicLaunchRequest) -> None:
+        if self.store.snapshot().job_by_id(p.job.namespace, p.job.id) is not None:
+            return  # this launch was already recorded (a retried or repeated launch)
+        self.store.upsert_periodic_launch(index, p.launch)
+        self._job_register(index, e.JobRegister(job=p.job, eval=p.eval))
 
     def _job_deregister(self, index: int, p: e.JobDeregister) -> None:
         if p.purge:
@@ -110,6 +133,7 @@ class FSM:
                 stopped = msgspec.structs.replace(job, stop=True, submit_time=p.submit_time)
                 self.store.upsert_job(index, stopped)
         self._evals(index, [p.eval] if p.eval else [])
+        self._jobs_changed([(p.namespace, p.job_id)])
 
     def _eval_update(self, index: int, p: e.EvalUpdateRequest) -> None:
         self._evals(index, p.evals)
@@ -179,6 +203,10 @@ class FSM:
         for fn in list(self._eval_listeners):
             fn(stored)
 
+    def _jobs_changed(self, keys: list[tuple[str, str]]) -> None:
+        for fn in list(self._job_listeners):
+            fn(keys)
+
     def _capacity(self, index: int, node_ids: list[str]) -> None:
         snap = self.store.snapshot()
         classes = frozenset(
@@ -204,6 +232,7 @@ class FSM:
             evals=[t.evals[k] for k in sorted(t.evals.keys())],
             allocs=[t.allocs[k] for k in sorted(t.allocs.keys())],
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
+            periodic_launches=[t.periodic_launch[k] for k in sorted(t.periodic_launch.keys())],
         )
         return to_msgpack(snap)
 
@@ -259,6 +288,7 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
         table_index=immutables.Map(snap.table_index),
+        periodic_launch=immutables.Map({(p.namespace, p.id): p for p in snap.periodic_launches}),
     )
 
 
@@ -274,4 +304,5 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: FSM._alloc_desired_transition,  # type: ignore[dict-item]
     e.MessageType.BARRIER: FSM._barrier,  # type: ignore[dict-item]
     e.MessageType.SNAPSHOT_RESTORE: FSM._snapshot_restore,  # type: ignore[dict-item]
+    e.MessageType.PERIODIC_LAUNCH: FSM._periodic_launch,  # type: ignore[dict-item]
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, PeriodicLaunch
 
 
 class StateSnapshot(Protocol):
@@ -24,6 +24,14 @@ class StateSnapshot(Protocol):
     def job_by_id(self, namespace: str, job_id: str) -> Job | None: ...
     def jobs(self, namespace: str | None = None, prefix: str = "") -> list[Job]:
         """Jobs sorted by ID; ``namespace=None`` means every namespace."""
+        ...
+
+    def children(self, namespace: str, parent_id: str) -> list[Job]:
+        """Children of a periodic or parameterized job (``<parent>/...``), sorted by ID."""
+        ...
+
+    def periodic_launch(self, namespace: str, job_id: str) -> PeriodicLaunch | None:
+        """When the periodic job last launched a child."""
         ...
 
     def job_versions(self, namespace: str, job_id: str) -> list[Job]:

@@ -21,9 +21,11 @@ from .consts import (
     SECOND,
 )
 from .job import Job, ReschedulePolicy, RestartPolicy, Task, TaskGroup
+from .periodic import periodic_errors
 
 DEFAULT_KILL_TIMEOUT = 5 * SECOND
 MAX_COUNT_PER_GROUP = 50_000
+LIFECYCLE_HOOKS = ("prestart", "poststart", "poststop")
 _VALID_ID = re.compile(r"^[^\s\x00/]+$")
 
 
@@ -80,7 +82,8 @@ def validate(job: Job) -> list[str]:
     errors: list[str] = []
     if not job.id:
         errors.append("job: missing job ID")
-    elif not _VALID_ID.match(job.id):
+    elif not _VALID_ID.match(job.id) and not (job.parent_id and "/" in job.id):
+        # (children of periodic and parameterized jobs are "<parent>/periodic-<time>")
         errors.append(f"job {job.id!r}: ID must not contain spaces, slashes or NUL")
     if job.type not in JOB_TYPES:
         errors.append(
@@ -90,6 +93,7 @@ def validate(job: Job) -> list[str]:
         errors.append(f"job {job.id!r}: priority {job.priority} must be between 1 and 100")
     if not job.task_groups:
         errors.append(f"job {job.id!r}: missing a task group (add a group block)")
+    errors += _validate_batch_kinds(job)
     seen: set[str] = set()
     for i, tg in enumerate(job.task_groups):
         where = f"group {tg.name!r}" if tg.name else f"group {i + 1}"
@@ -141,6 +145,58 @@ def _validate_group(job: Job, tg: TaskGroup, where: str) -> list[str]:
             errors.append(f"{twhere}: missing a driver")
         if task.resources.cpu < 1 and task.resources.cores == 0:
             errors.append(f"{twhere}: resources cpu must be at least 1 MHz")
+        errors += _validate_task_lifecycle(task, twhere)
         if task.resources.memory_mb < 10:
             errors.append(f"{twhere}: resources memory must be at least 10 MB")
+    return errors
+
+
+def _validate_batch_kinds(job: Job) -> list[str]:
+    """The periodic and parameterized blocks (Nomad's PeriodicConfig/ParameterizedJobConfig)."""
+    errors: list[str] = []
+    where = f"job {job.id!r}"
+    batchy = job.type in (JOB_TYPE_BATCH, JOB_TYPE_SYSBATCH)
+    if job.periodic is not None:
+        if not batchy:
+            errors.append(
+                f'{where}: periodic can only be used with "batch" or "sysbatch" jobs, '
+                f"not {job.type!r}"
+            )
+        errors += periodic_errors(job.periodic, f"periodic in {where}")
+    pj = job.parameterized_job
+    if pj is not None:
+        if not batchy:
+            errors.append(
+                f'{where}: parameterized can only be used with "batch" or "sysbatch" jobs, '
+                f"not {job.type!r}"
+            )
+        if pj.payload not in ("optional", "required", "forbidden"):
+            errors.append(
+                f"parameterized in {where}: invalid payload {pj.payload!r}; "
+                'use "optional", "required" or "forbidden"'
+            )
+        both = sorted(set(pj.meta_required) & set(pj.meta_optional))
+        if both:
+            errors.append(
+                f"parameterized in {where}: meta keys {', '.join(both)} are both required "
+                "and optional; list each key in only one of meta_required and meta_optional"
+            )
+    return errors
+
+
+def _validate_task_lifecycle(task: Task, where: str) -> list[str]:
+    errors: list[str] = []
+    hook = task.lifecycle.hook if task.lifecycle is not None else ""
+    if task.lifecycle is not None and hook not in LIFECYCLE_HOOKS:
+        errors.append(
+            f"lifecycle in {where}: invalid hook {hook!r}; "
+            'use "prestart", "poststart" or "poststop"'
+        )
+    if task.dispatch_payload is not None:
+        name = task.dispatch_payload.file
+        if not name or name.startswith("/") or ".." in name.split("/"):
+            errors.append(
+                f"dispatch_payload in {where}: file {name!r} must be a relative path inside "
+                "the task's local/ directory"
+            )
     return errors

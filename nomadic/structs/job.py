@@ -287,6 +287,11 @@ class Job(Base):
     def is_parameterized(self) -> bool:
         return self.parameterized_job is not None and not self.dispatched
 
+    def is_periodic_active(self) -> bool:
+        """Tracked by the leader's periodic dispatcher (Nomad's ``IsPeriodicActive``): an
+        enabled schedule on a job that is not stopped and is not a parameterized template."""
+        return self.is_periodic() and not self.stop and not self.is_parameterized()
+
 
 class JobSummaryCounts(Base):
     queued: int = 0
@@ -333,3 +338,14 @@ class JobListStub(Base):
     modify_index: int = 0
     job_modify_index: int = 0
     submit_time: int = 0
+
+
+class PeriodicLaunch(Base):
+    """When a periodic job last launched (Nomad's ``periodic_launch`` table), kept in Raft so
+    a new leader knows which launches it missed."""
+
+    id: str = ""
+    namespace: str = DEFAULT_NAMESPACE
+    launch: int = 0  # unix nanoseconds
+    create_index: int = 0
+    modify_index: int = 0

@@ -105,3 +105,72 @@ class JobPlanResponse(Base):
     next_periodic_launch: str = ZERO_TIME
     warnings: str = ""
     index: int = 0
+
+
+class JobDispatchRequest(Base):
+    """``POST /v1/job/:id/dispatch`` (Payload is base64 in JSON)."""
+
+    job_id: str = ""
+    namespace: str = ""
+    payload: bytes | None = None
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
+    id_prefix_template: str = msgspec.field(default="", name="IdPrefixTemplate")
+    idempotency_token: str = ""
+    priority: int = 0
+
+
+class JobDispatchResponse(Base):
+    dispatched_job_id: str = ""
+    eval_id: str = ""
+    eval_create_index: int = 0
+    job_create_index: int = 0
+    index: int = 0
+
+
+class PeriodicForceRequest(Base):
+    job_id: str = ""
+    namespace: str = ""
+
+
+class PeriodicForceResponse(Base):
+    eval_id: str = ""
+    eval_create_index: int = 0
+    index: int = 0
+
+
+class JobRevertRequest(Base):
+    job_id: str = ""
+    namespace: str = ""
+    job_version: int = 0
+    enforce_prior_version: int | None = None
+
+
+class JobScaleRequest(Base):
+    """``POST /v1/job/:id/scale``: Target is ``{"Group": name}``."""
+
+    job_id: str = ""
+    namespace: str = ""
+    target: dict[str, str] = msgspec.field(default_factory=dict)
+    count: int | None = None
+    message: str = ""
+    error: bool = False
+    meta: dict[str, str] = msgspec.field(default_factory=dict)
+    policy_override: bool = False
+
+
+class TaskGroupScaleStatus(Base):
+    desired: int = 0
+    placed: int = 0
+    running: int = 0
+    healthy: int = 0
+    unhealthy: int = 0
+    events: list[dict[str, object]] = msgspec.field(default_factory=list)
+
+
+class JobScaleStatusResponse(Base):
+    job_id: str = ""
+    namespace: str = ""
+    job_create_index: int = 0
+    job_modify_index: int = 0
+    job_stopped: bool = False
+    task_groups: dict[str, TaskGroupScaleStatus] = msgspec.field(default_factory=dict)

@@ -32,6 +32,7 @@ from ..allocdir import AllocDir
 from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
+from .dispatch import write_dispatch_payload
 from .state import (
     CancelRestart,
     DestroyTask,
@@ -215,8 +216,8 @@ class TaskRunner:
                 self._spawn(self._start())
             case WaitTask():
                 self._spawn(self._wait())
-            case StopTask(timeout=timeout, signal=signal):
-                self._spawn(self._stop(timeout, signal))
+            case StopTask(timeout=timeout, signal=signal, delay=delay):
+                self._spawn(self._stop(timeout, signal, delay))
             case DestroyTask():
                 await self._destroy()
             case ScheduleRestart(delay=delay):
@@ -243,6 +244,7 @@ class TaskRunner:
     def _build_config(self) -> TaskConfig:
         task_dir = self.alloc_dir.task(self.task.name)
         task_dir.build()
+        write_dispatch_payload(self.alloc, self.task, task_dir.local)
         node = self.ctx.node()
         env = build_task_env(
             self.alloc,
@@ -313,7 +315,9 @@ class TaskRunner:
                 self.post(Exited(result))
                 return
 
-    async def _stop(self, timeout: int, signal: str) -> None:
+    async def _stop(self, timeout: int, signal: str, delay: int = 0) -> None:
+        if delay > 0:  # shutdown_delay: let in-flight work drain before the kill signal
+            await asyncio.sleep(delay / SECOND)
         if self.driver is None or self.handle is None:
             self.post(StopFailed("the task has no driver handle"))
             return

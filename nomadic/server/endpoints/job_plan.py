@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import importlib
 import time
 
 import msgspec
@@ -29,6 +28,7 @@ from nomadic.state.store import StateStore
 from nomadic.structs import Evaluation, Job, Plan, PlanResult, canonicalize, validate
 from nomadic.structs.consts import TRIGGER_JOB_REGISTER
 from nomadic.structs.diff import job_diff
+from nomadic.structs.periodic import next_launch
 from nomadic.structs.requests import ZERO_TIME, DesiredUpdates, JobPlanResponse, PlanAnnotations
 
 from .base import new_eval
@@ -81,15 +81,10 @@ def _dry_run_state(snap: Snapshot, job: Job) -> tuple[Snapshot, Evaluation]:
 
 def next_periodic_launch(job: Job, now_ns: int) -> str:
     """When the periodic job would launch next if submitted now (RFC 3339, UTC), else Go's
-    zero time. The cron arithmetic is the periodic dispatcher's ``nomadic.structs.periodic``
-    (looked up at run time, so this module does not depend on it being built in)."""
+    zero time. The cron arithmetic is the periodic dispatcher's (``structs.periodic``)."""
     if not job.is_periodic() or job.is_parameterized() or job.periodic is None:
         return ZERO_TIME
-    try:
-        periodic = importlib.import_module("nomadic.structs.periodic")
-    except ImportError:
-        return ZERO_TIME
-    nxt = int(periodic.next_launch(job.periodic, now_ns))
+    nxt = next_launch(job.periodic, now_ns)
     if nxt <= 0:
         return ZERO_TIME
     moment = datetime.datetime.fromtimestamp(nxt / 1e9, tz=datetime.UTC)
