@@ -141,10 +141,13 @@ class Evaluator:
 
     def _e_string(self, node: LarkTree, at: Span) -> Any:
         parts = self._trees(node)
-        if len(parts) == 1:  # "${x}" alone is x itself, unconverted (HCL's template wrap)
-            only = parts[0].children[0]
-            if isinstance(only, Tree) and only.data == "interpolation":
-                return self._eval(self._trees(only)[0], at)
+        if len(parts) == 1:  # "${x}" alone is x itself, unconverted (HCL's template wrap);
+            only = parts[0].children[0]  # primitives still print as strings, as a driver's
+            if isinstance(only, Tree) and only.data == "interpolation":  # string schema would
+                value = self._eval(self._trees(only)[0], at)
+                if isinstance(value, list | dict) or value is None:
+                    return value
+                return to_template_string(value)
         if not any(
             isinstance(p.children[0], Tree) and p.children[0].data in DIRECTIVES for p in parts
         ):

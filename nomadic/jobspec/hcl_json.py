@@ -28,7 +28,7 @@ from .grammar import parse_tree
 from .syntax import Attribute, Block, Body, Expr, span_of
 from .templates import quote_template
 
-__all__ = ["parse_hcl_json", "looks_like_hcl_json"]
+__all__ = ["looks_like_hcl_json", "parse_hcl_json"]
 
 # Block types of the jobspec and how many labels each takes.
 BLOCK_LABELS: dict[str, int] = {
@@ -177,7 +177,9 @@ class _Converter:
         except JobSpecError as exc:
             first = str(exc).split("\n", 1)[0].split(": ", 1)[-1]
             raise span.error(f"in this JSON value: {first}") from None
-        attribute = next(c for c in tree.children[0].children if getattr(c, "data", "") == "attribute")  # type: ignore[union-attr]
+        attribute = next(
+            c for c in tree.children[0].children if getattr(c, "data", "") == "attribute"
+        )  # type: ignore[union-attr]
         expr_tree = attribute.children[2]
         return Expr(expr_tree, span_of(expr_tree, source))
 

@@ -100,9 +100,7 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(text: str) -> str:
-    return "".join(
-        _ESCAPES.get(c, c if c >= " " else f"\\u{ord(c):04x}") for c in text
-    )
+    return "".join(_ESCAPES.get(c, c if c >= " " else f"\\u{ord(c):04x}") for c in text)
 
 
 def _closing_brace(text: str, i: int) -> int:

@@ -137,9 +137,9 @@ ERRORS = [
     ),
     (
         "unsupported-block",
-        group_body('    volume "data" {}'),
-        'web.hcl:3:5: "volume" blocks are not supported by nomadic yet (in group "web")\n'
-        '    3 |     volume "data" {}',
+        task_body('      secret "db" {}'),
+        'web.hcl:4:7: "secret" blocks are not supported by nomadic yet (in task "t")\n'
+        '    4 |       secret "db" {}',
     ),
     (
         "bad-lifecycle-hook",
