@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lark import Tree
+
 from nomadic.errors import JobSpecError
 
 from .diagnostics import Source, Span, error_at
@@ -177,10 +179,11 @@ class _Converter:
         except JobSpecError as exc:
             first = str(exc).split("\n", 1)[0].split(": ", 1)[-1]
             raise span.error(f"in this JSON value: {first}") from None
-        attribute = next(
-            c for c in tree.children[0].children if getattr(c, "data", "") == "attribute"
-        )  # type: ignore[union-attr]
+        body = tree.children[0]
+        assert isinstance(body, Tree)
+        attribute = next(c for c in body.children if isinstance(c, Tree) and c.data == "attribute")
         expr_tree = attribute.children[2]
+        assert isinstance(expr_tree, Tree)
         return Expr(expr_tree, span_of(expr_tree, source))
 
 
