@@ -83,7 +83,7 @@ async def test_env_template_feeds_the_running_task(tmp_path: Path, server: FakeS
             client.node_id,
             {
                 "command": "/bin/sh",
-                "args": ["-c", "echo $GREETING; cat $NOMAD_TASK_DIR/greeting.env"],
+                "args": ["-c", "echo $GREETING; cat $NOMAD_TASK_DIR/g.env"],
             },
             templates=[template],
         )
