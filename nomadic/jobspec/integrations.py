@@ -112,7 +112,7 @@ def decode_scaling(ev: Evaluator, block: Block, where: str, *, vertical: bool) -
     if vertical:
         if len(block.labels) != 1 or block.labels[0] not in ("cpu", "mem"):
             raise block.span.error(
-                f'task {where} needs a label, "cpu" or "mem": scaling "cpu" {{}}'
+                f'{where} needs a label, "cpu" or "mem": scaling "cpu" {{ max = ... }}'
             )
         kind = f"vertical_{block.labels[0]}"
     else:
