@@ -53,7 +53,9 @@ _TOP_HCL_KEYS = frozenset({"job", "variable", "variables", "locals"})
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WORD = re.compile(r"true|false|null")
 _SPACE = re.compile(r"[ \t\n\r]*")
-_RAW_EXPRESSIONS = frozenset({"type", "iterator"})  # type and name expressions, as written
+# Arguments whose JSON string is an expression as written, not a template (HCL's rule for
+# a variable's type and a dynamic block's iterator name).
+_RAW_EXPRESSIONS = frozenset({("variable", "type"), ("dynamic", "iterator")})
 
 
 def looks_like_hcl_json(data: Any) -> bool:
@@ -131,7 +133,7 @@ class _Converter:
         line = bisect.bisect_right(self.line_starts, offset)
         return Span(self.source, line, offset - self.line_starts[line - 1] + 1)
 
-    def body(self, node: _Node, *, schemaless: bool = False) -> Body:
+    def body(self, node: _Node, kind: str = "", *, schemaless: bool = False) -> Body:
         body = Body()
         for key, offset, value in node.pairs:
             if key == "//":
@@ -143,7 +145,7 @@ class _Converter:
             if key in body.attributes:
                 first = body.attributes[key].span.line
                 raise span.error(f'attribute "{key}" redefined; it was already set on line {first}')
-            raw = key in _RAW_EXPRESSIONS and value.kind == "scalar"
+            raw = (kind, key) in _RAW_EXPRESSIONS and value.kind == "scalar"
             body.attributes[key] = Attribute(key, self.expr(value, raw=raw), span)
         return body
 
@@ -166,7 +168,9 @@ class _Converter:
             if item.kind != "object":
                 raise self.span(item.offset).error(f'"{kind}" block body must be a JSON object')
         schemaless = kind == "config"
-        return [Block(kind, list(seen), self.body(b, schemaless=schemaless), span) for b in bodies]
+        return [
+            Block(kind, list(seen), self.body(b, kind, schemaless=schemaless), span) for b in bodies
+        ]
 
     def expr(self, node: _Node, *, raw: bool = False) -> Expr:
         hcl = node.value if raw and isinstance(node.value, str) else _as_hcl(node)
