@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nomadic.structs import (
+    CNIConfig,
+    DNSConfig,
     MigrateStrategy,
     NetworkResource,
     Port,
@@ -149,14 +151,17 @@ def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
             ev,
             port_block,
             f'port "{label}" in {where}',
-            attrs=("static", "to", "host_network"),
-            ignored_attrs=("ignore_collision",),
+            attrs=("static", "to", "host_network", "ignore_collision"),
         )
         static = p.integer("static")
         if not 0 <= static <= 65535:
             raise p.fail("static", f'port "{label}": static port {static} is not in 0..65535')
         port = Port(
-            label=label, value=static, to=p.integer("to"), host_network=p.string("host_network")
+            label=label,
+            value=static,
+            to=p.integer("to"),
+            host_network=p.string("host_network"),
+            ignore_collision=p.boolean("ignore_collision"),
         )
         (reserved if static else dynamic).append(port)
     return NetworkResource(
@@ -165,4 +170,24 @@ def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
         mbits=r.integer("mbits"),
         reserved_ports=reserved,
         dynamic_ports=dynamic,
+        dns=_dns(ev, r.block("dns"), where),
+        cni=_cni(ev, r.block("cni"), where),
     )
+
+
+def _dns(ev: Evaluator, block: Block | None, where: str) -> DNSConfig | None:
+    if block is None:
+        return None
+    d = BlockReader.of(ev, block, f"dns in {where}", attrs=("servers", "searches", "options"))
+    d.no_labels(block)
+    return DNSConfig(
+        servers=d.strings("servers"), searches=d.strings("searches"), options=d.strings("options")
+    )
+
+
+def _cni(ev: Evaluator, block: Block | None, where: str) -> CNIConfig | None:
+    if block is None:
+        return None
+    c = BlockReader.of(ev, block, f"cni in {where}", attrs=("args",), blocks=("args",))
+    c.no_labels(block)
+    return CNIConfig(args=c.string_map_or_block("args"))

@@ -11,11 +11,13 @@ from nomadic.jobspec import parse
 from nomadic.structs import (
     Affinity,
     ChangeScript,
+    CNIConfig,
     Constraint,
     Consul,
     CSIPluginConfig,
     DisconnectStrategy,
     DispatchPayloadConfig,
+    DNSConfig,
     EphemeralDisk,
     Job,
     JobUIConfig,
@@ -694,6 +696,18 @@ CASES: list[tuple[str, Callable[[str], Job], str, Callable[[Any], Any], Any]] = 
             getter_insecure=True,
             chown=True,
         ),
+    ),
+    (
+        "network-dns-cni-ignore-collision",
+        in_group,
+        'network {\n port "http" {\n static = 80\n ignore_collision = true\n }\n'
+        ' dns {\n servers = ["1.1.1.1"]\n }\n cni { args = { a = "b" } }\n}',
+        lambda j: (
+            group(j).networks[0].reserved_ports[0].ignore_collision,
+            group(j).networks[0].dns,
+            group(j).networks[0].cni,
+        ),
+        (True, DNSConfig(servers=["1.1.1.1"]), CNIConfig(args={"a": "b"})),
     ),
     (
         "csi-plugin",
