@@ -8,7 +8,7 @@ interpolated with the task environment (``${NOMAD_TASK_DIR}``, ``${meta.x}``...)
 the task directory, and must stay inside the allocation directory. ``env = true`` templates are
 read as ``KEY=value`` lines whose variables join the task's environment.
 
-Templates are rendered once, at task setup (and again on restart); ``change_mode`` does not
+Templates are rendered once, at task setup (not again on a restart); ``change_mode`` does not
 apply because nothing they read can change without Consul, Vault or Nomad variables.
 """
 
