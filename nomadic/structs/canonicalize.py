@@ -248,3 +248,30 @@ def _validate_task_extras(tg: TaskGroup, task: Task, where: str) -> list[str]:
         if not artifact.getter_source:
             errors.append(f"{where}: artifact missing a source")
     return errors
+
+
+def warnings(job: Job) -> list[str]:
+    """What the job asks for that nomadic keeps but does not act on (register and validate
+    return these as Nomad's ``Warnings``, so a user is not silently surprised)."""
+    found: list[str] = []
+    if job.multiregion is not None:
+        found.append("multiregion is kept on the job, but nomadic does not deploy across regions")
+    for tg in job.task_groups:
+        if tg.volumes:
+            names = ", ".join(sorted(tg.volumes))
+            found.append(f"group {tg.name!r}: volumes ({names}) are kept, but not mounted yet")
+        for task in tg.tasks:
+            where = f"task {task.name!r} in group {tg.name!r}"
+            if task.vault is not None:
+                found.append(f"{where}: nomadic has no Vault integration; vault is ignored")
+            if task.csi_plugin_config is not None:
+                found.append(f"{where}: csi_plugin is kept, but nomadic does not run CSI plugins")
+    return found
+
+
+def format_warnings(found: list[str]) -> str:
+    """Nomad's multierror text: ``1 warning occurred:\n\t* ...``; empty when none."""
+    if not found:
+        return ""
+    noun = "warning" if len(found) == 1 else "warnings"
+    return f"{len(found)} {noun} occurred:\n" + "".join(f"\t* {w}\n" for w in found)
