@@ -78,23 +78,27 @@ class _Reader:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.decoder = json.JSONDecoder()
+
+    def skip(self, pos: int) -> int:
+        """The first non-space position at or after ``pos`` (``_SPACE`` always matches)."""
+        match = _SPACE.match(self.text, pos)
+        return match.end() if match else pos
 
     def value(self, pos: int) -> tuple[_Node, int]:
-        pos = _SPACE.match(self.text, pos).end()  # type: ignore[union-attr]
+        pos = self.skip(pos)
         char = self.text[pos]
         if char == "{":
             return self._object(pos)
         if char == "[":
             items: list[_Node] = []
-            end = _SPACE.match(self.text, pos + 1).end()  # type: ignore[union-attr]
+            end = self.skip(pos + 1)
             if self.text[end] == "]":
                 return _Node(items, pos, "array"), end + 1
             cursor = pos + 1
             while True:
                 item, cursor = self.value(cursor)
                 items.append(item)
-                cursor = _SPACE.match(self.text, cursor).end()  # type: ignore[union-attr]
+                cursor = self.skip(cursor)
                 if self.text[cursor] == "]":
                     return _Node(items, pos, "array"), cursor + 1
                 cursor += 1  # the comma
@@ -107,16 +111,16 @@ class _Reader:
 
     def _object(self, pos: int) -> tuple[_Node, int]:
         node = _Node(None, pos, "object")
-        cursor = _SPACE.match(self.text, pos + 1).end()  # type: ignore[union-attr]
+        cursor = self.skip(pos + 1)
         if self.text[cursor] == "}":
             return node, cursor + 1
         while True:
-            cursor = key_at = _SPACE.match(self.text, cursor).end()  # type: ignore[union-attr]
+            cursor = key_at = self.skip(cursor)
             key, after = json.decoder.scanstring(self.text, cursor + 1)  # type: ignore[attr-defined]
-            colon = _SPACE.match(self.text, after).end()  # type: ignore[union-attr]
+            colon = self.skip(after)
             value, cursor = self.value(colon + 1)
             node.pairs.append((key, key_at, value))
-            cursor = _SPACE.match(self.text, cursor).end()  # type: ignore[union-attr]
+            cursor = self.skip(cursor)
             if self.text[cursor] == "}":
                 return node, cursor + 1
             cursor += 1
