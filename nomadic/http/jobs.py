@@ -10,6 +10,7 @@ from nomadic.errors import NotFoundError, ValidationError
 from nomadic.http.query import Query, blocking, flag, json_response, read_json, server_of
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, JobListStub, canonicalize, from_builtins, validate
+from nomadic.structs.canonicalize import format_warnings, warnings
 from nomadic.structs.requests import JobPlanRequest, JobRegisterRequest
 
 __all__ = ["job_stub", "routes"]
@@ -71,6 +72,7 @@ async def _register(request: web.Request, url_id: str | None) -> web.Response:
     resp = await server_of(request).job_register(
         req.job, enforce_index=req.enforce_index, job_modify_index=req.job_modify_index
     )
+    resp.warnings = resp.warnings or format_warnings(warnings(req.job))
     return json_response(request, resp, index=resp.index)
 
 
@@ -165,6 +167,6 @@ async def validate_job(request: web.Request) -> web.Response:
         "DriverConfigValidated": False,
         "ValidationErrors": errors,
         "Error": message,
-        "Warnings": "",
+        "Warnings": format_warnings(warnings(req.job)),
     }
     return json_response(request, body)

@@ -32,6 +32,7 @@ from ..allocdir import AllocDir
 from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
+from ..templates import TemplateError, render_task_templates
 from .dispatch import write_dispatch_payload
 from .state import (
     CancelRestart,
@@ -235,6 +236,8 @@ class TaskRunner:
     async def _setup(self) -> None:
         try:
             self._config = await self.ctx.run(self._build_config)
+        except TemplateError as exc:
+            self.post(SetupDone(error=f"Template failed: {exc}"))
         except Exception as exc:  # setup touches the filesystem and user input
             log.exception("task %s of alloc %s: setup failed", self.task.name, self.alloc.id)
             self.post(SetupDone(error=f"failed to set up task directory: {exc}"))
@@ -254,6 +257,10 @@ class TaskRunner:
             host_env=self.ctx.host_env,
             denylist=self.ctx.config.env_denylist,
         )
+        if self.task.templates:  # rendered before the task starts; env = true ones feed env
+            env.update(
+                render_task_templates(self.task, env, task_dir.root, self.alloc_dir.root, node)
+            )
         self.logs.start()
         stdout, stderr = self.logs.paths
         allocated = self.alloc.allocated_resources.tasks.get(self.task.name)
