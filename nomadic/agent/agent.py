@@ -68,6 +68,11 @@ class Agent:
         from .join import join_servers, server_heartbeat_config
 
         cfg = self.config
+        if cfg.server.num_schedulers is not None and cfg.server.num_schedulers < 0:
+            raise ConfigError(
+                f"server.num_schedulers = {cfg.server.num_schedulers}: must be 0 (this server "
+                "never schedules) or more; leave it out for one per CPU core"
+            )
         raft_addr = f"{cfg.advertise_addr}:{cfg.ports.raft}"
         member = MemberInfo(
             name=f"{cfg.name}.{cfg.region}",
@@ -76,7 +81,7 @@ class Agent:
             rpc_addr=f"{cfg.advertise_addr}:{cfg.ports.rpc}",
             raft_addr=raft_addr,
         )
-        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool())
+        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool(self._rpc_tls()))
         await self.rpc.start()
         peers = await join_servers(cfg, self.data_dir, self.rpc)
         self.server = Server(
@@ -92,7 +97,7 @@ class Agent:
                 raft_port=cfg.ports.raft,
                 rpc_port=cfg.ports.rpc,
                 peers=peers,
-                num_schedulers=cfg.server.num_schedulers or (os.cpu_count() or 1),
+                num_schedulers=cfg.server.num_schedulers,
                 encrypt=cfg.server.encrypt or None,
                 heartbeat=server_heartbeat_config(cfg),
             )
@@ -108,11 +113,12 @@ class Agent:
         if self.server is not None:
             rpc: Any = self.server.local_rpc()
         elif cfg.client.servers:
-            from nomadic.rpc import GrpcServerRPC
+            from nomadic.rpc import GrpcServerRPC, RPCPool
 
             from .join import rpc_addresses
 
-            rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers))
+            pool = RPCPool(self._rpc_tls())
+            rpc = self._client_rpc = GrpcServerRPC(rpc_addresses(cfg.client.servers), pool)
         else:
             raise ConfigError(
                 "a client-only agent needs servers to talk to: set client { servers = "
@@ -138,6 +144,20 @@ class Agent:
             plugins,
         )
         await self.client.start()
+
+    def _rpc_tls(self) -> Any:
+        """The agent's gRPC TLS material (``tls { rpc = true ... }``), or None."""
+        tls = self.config.tls
+        if tls.http:
+            raise ConfigError(
+                "tls.http = true: HTTPS for the HTTP API is not supported yet; put a TLS "
+                "proxy in front of it, or remove the setting (tls.rpc works)"
+            )
+        if not tls.rpc:
+            return None
+        from nomadic.rpc.tls import RPCTLS
+
+        return RPCTLS.load(tls.ca_file, tls.cert_file, tls.key_file, self.config.region)
 
     async def _start_http(self) -> None:
         from nomadic.http import build_app

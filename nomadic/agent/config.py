@@ -4,7 +4,8 @@ A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
 failover_heartbeat_ttl server_join { retry_join } }``,
-``client { enabled servers node_class meta }`` and ``plugin "<driver>" { config { ... } }``.
+``client { enabled servers node_class meta }``, ``tls { rpc ca_file cert_file key_file }`` and
+``plugin "<driver>" { config { ... } }``.
 Unknown keys are errors that name the key.
 """
 
@@ -37,7 +38,8 @@ class ServerSection:
     enabled: bool = False
     bootstrap_expect: int = 1
     encrypt: str = ""
-    num_schedulers: int = 0  # 0 = one per CPU core, like Nomad
+    # None: one per CPU core, like Nomad; 0: this server never schedules (its peers do)
+    num_schedulers: int | None = None
     # other servers' RPC "host:port" (ports.rpc, 4647 by default), as Nomad's server_join
     retry_join: list[str] = field(default_factory=list)
     heartbeat_grace: str = "10s"
@@ -56,6 +58,18 @@ class ClientSection:
 
 
 @dataclass
+class TLSSection:
+    """Nomad's ``tls`` block; nomadic encrypts gRPC between agents (``rpc``), not yet HTTP."""
+
+    http: bool = False
+    rpc: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    verify_server_hostname: bool = True  # always on: servers must carry server.<region>.nomad
+
+
+@dataclass
 class AgentConfig:
     region: str = "global"
     datacenter: str = "dc1"
@@ -68,6 +82,7 @@ class AgentConfig:
     ports: Ports = field(default_factory=Ports)
     server: ServerSection = field(default_factory=ServerSection)
     client: ClientSection = field(default_factory=ClientSection)
+    tls: TLSSection = field(default_factory=TLSSection)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -87,7 +102,12 @@ class AgentConfig:
         return "127.0.0.1" if self.bind_addr in ("0.0.0.0", "", "::") else self.bind_addr
 
 
-_SECTIONS: dict[str, type] = {"ports": Ports, "server": ServerSection, "client": ClientSection}
+_SECTIONS: dict[str, type] = {
+    "ports": Ports,
+    "server": ServerSection,
+    "client": ClientSection,
+    "tls": TLSSection,
+}
 
 
 def load_file(path: str, base: AgentConfig | None = None) -> AgentConfig:
@@ -210,6 +230,8 @@ def _merge_plugins(cfg: AgentConfig, value: Any, path: str) -> None:
 
 
 def _coerce(current: Any, value: Any, where: str) -> Any:
+    if current is None:  # optional numbers (num_schedulers): unset until configured
+        current = 0
     if isinstance(current, bool):
         if isinstance(value, bool):
             return value

@@ -17,8 +17,11 @@ class Evaluations:
     def __init__(self, client: Client) -> None:
         self._c = client
 
-    def list(self, prefix: str = "") -> builtins.list[Evaluation]:
-        return self._c.query("/v1/evaluations", list[Evaluation], params={"prefix": prefix})
+    def list(
+        self, prefix: str = "", *, job: str = "", status: str = ""
+    ) -> builtins.list[Evaluation]:
+        params = {k: v for k, v in (("prefix", prefix), ("job", job), ("status", status)) if v}
+        return self._c.query("/v1/evaluations", list[Evaluation], params=params)
 
     def info(self, eval_id: str, *, index: int = 0, wait: float | None = None) -> Evaluation:
         return self._c.query(f"/v1/evaluation/{eval_id}", Evaluation, index=index, wait=wait)

@@ -21,6 +21,11 @@ class Operator:
         """``{"Index": ..., "Servers": [{"ID", "Node", "Address", "Leader", "Voter", ...}]}``."""
         return self._c.query("/v1/operator/raft/configuration", dict[str, Any])
 
+    def raft_remove_peer(self, *, address: str = "", peer_id: str = "") -> None:
+        """``DELETE /v1/operator/raft/peer``: by Raft (or RPC) address, or by ID."""
+        params = {"address": address} if address else {"id": peer_id}
+        self._c.request("DELETE", "/v1/operator/raft/peer", params=params)
+
     def snapshot_save(self) -> bytes:
         return self._c.request("GET", "/v1/operator/snapshot", timeout=300).content
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # Nomad's top-level aliases
     "init": ("nomadic.cli.job.init:init", "Alias for job init"),
     "run": ("nomadic.cli.job.run:run", "Alias for job run"),
+    "plan": ("nomadic.cli.job.plan:plan", "Alias for job plan"),
     "stop": ("nomadic.cli.job.stop:stop", "Alias for job stop"),
     "inspect": ("nomadic.cli.job.inspect:inspect", "Alias for job inspect"),
     "validate": ("nomadic.cli.job.validate:validate", "Alias for job validate"),

@@ -26,7 +26,7 @@ from nomadic.structs.consts import NODE_STATUS_READY, SECOND
 from .allocrunner.runner import AllocRunner
 from .config import ClientConfig
 from .context import RunnerContext
-from .fingerprint import driver_infos, fingerprint_host, fingerprint_node
+from .fingerprint import driver_infos, fingerprint_devices, fingerprint_host, fingerprint_node
 from .hoststats import host_stats
 from .rpc import ServerRPC
 from .state import ClientStateDB
@@ -60,6 +60,7 @@ class Client:
         self.drivers: dict[str, TaskDriver] = {}
         self.driver_errors: dict[str, str] = {}
         self.runners: dict[str, AllocRunner] = {}
+        self._last_seen: dict[str, Allocation] = {}  # alloc objects as last received
         self.heartbeat_ttl = DEFAULT_TTL
         self.registered = asyncio.Event()
         self._pending: dict[str, AllocUpdate] = {}
@@ -77,7 +78,10 @@ class Client:
         self._db = await asyncio.to_thread(ClientStateDB, self.config.state_dir / "state.db")
         host_attrs = await asyncio.to_thread(fingerprint_host, self.config)
         infos = await asyncio.to_thread(driver_infos, self.drivers, self.driver_errors)
-        self.node = fingerprint_node(self.config, self.node_id, self.secret_id, host_attrs, infos)
+        devices = await asyncio.to_thread(fingerprint_devices)
+        self.node = fingerprint_node(
+            self.config, self.node_id, self.secret_id, host_attrs, infos, devices
+        )
         self._ctx = RunnerContext(
             config=self.config,
             node=lambda: self.node,
@@ -100,11 +104,7 @@ class Client:
         log.info("client started", extra={"node_id": self.node_id})
 
     async def shutdown(self) -> None:
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel_all(self._loops)
         self._loops.clear()
         runners = list(self.runners.values())
         if self.config.kill_on_shutdown:
@@ -261,7 +261,12 @@ class Client:
                     k: v for k, v in self.node.attributes.items() if not k.startswith("driver.")
                 }
                 self.node = fingerprint_node(
-                    self.config, self.node_id, self.secret_id, host_attrs, infos
+                    self.config,
+                    self.node_id,
+                    self.secret_id,
+                    host_attrs,
+                    infos,
+                    self.node.node_resources.devices,
                 )
                 log.info("driver health changed; updating the node")
                 await self._register()
@@ -284,6 +289,11 @@ class Client:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             backoff = 1.0
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Python 3.11's wait_for may swallow a cancel that races its result (fixed in
+                # 3.12): honour the pending cancel instead of watching for another 5 minutes
+                raise asyncio.CancelledError()
             self._reconcile(allocs)
 
     def _reconcile(self, allocs: list[Allocation]) -> None:
@@ -291,6 +301,9 @@ class Client:
         seen = set()
         for alloc in allocs:
             seen.add(alloc.id)
+            if self._last_seen.get(alloc.id) is alloc:
+                continue  # the same object as last time (in-process server): unchanged
+            self._last_seen[alloc.id] = alloc
             runner = self.runners.get(alloc.id)
             if runner is None:
                 if alloc.client_terminal() or alloc.job is None:
@@ -300,6 +313,8 @@ class Client:
                 runner.start()
             elif _changed(runner.alloc, alloc):
                 runner.update(alloc)
+        for alloc_id in set(self._last_seen) - seen:
+            del self._last_seen[alloc_id]
         for alloc_id in set(self.runners) - seen:
             runner = self.runners.pop(alloc_id)
             if self._db is not None:
@@ -343,6 +358,20 @@ class Client:
             for alloc_id, update in batch.items():
                 self._pending.setdefault(alloc_id, update)  # newer updates win
             raise
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait until they are done, cancelling again any task that carried
+    on: a cancellation can be swallowed by code awaiting ``asyncio.wait_for`` (Python 3.11)
+    when the awaited result arrives in the same loop iteration."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("client loop %s failed: %s", task.get_name(), task.exception())
 
 
 def _changed(old: Allocation, new: Allocation) -> bool:

@@ -95,6 +95,14 @@ def _resource_vars(alloc: Allocation, task: Task) -> dict[str, str]:
         env["NOMAD_MEMORY_MAX_LIMIT"] = str(memory_max)
     if allocated and allocated.cpu.reserved_cores:
         env["NOMAD_CPU_CORES"] = ",".join(str(c) for c in allocated.cpu.reserved_cores)
+    gpus = [
+        i
+        for d in (allocated.devices if allocated else [])
+        if d.vendor == "nvidia"
+        for i in d.device_ids
+    ]
+    if gpus:  # what Nomad's nvidia device plugin sets for the GPUs it reserved
+        env["NVIDIA_VISIBLE_DEVICES"] = ",".join(gpus)
     return env
 
 

@@ -17,10 +17,17 @@ from nomadic.structs import Job, SchedulerConfiguration
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobDispatchRequest,
+    JobDispatchResponse,
+    JobPlanResponse,
     JobRegisterResponse,
+    JobRevertRequest,
+    JobScaleRequest,
+    JobScaleStatusResponse,
     NodeUpdateDrainRequest,
     NodeUpdateEligibilityRequest,
     NodeUpdateResponseEvals,
+    PeriodicForceResponse,
     SchedulerSetConfigResponse,
     ServerMember,
 )
@@ -43,11 +50,33 @@ class ServerAPI(Protocol):
         """Canonicalize, validate (raises ValidationError), store the job, create an eval."""
         ...
 
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """A scheduler dry run of ``job`` (Job.Plan); raises ValidationError."""
+        ...
+
     async def job_deregister(
         self, namespace: str, job_id: str, *, purge: bool = False
     ) -> JobDeregisterResponse:
         """Stop (or purge) a job; raises NotFoundError for an unknown job."""
         ...
+
+    async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
+        """Dispatch a child of a parameterized job; raises ValidationError/NotFoundError."""
+        ...
+
+    async def job_periodic_force(self, namespace: str, job_id: str) -> PeriodicForceResponse:
+        """Launch a periodic job's child now."""
+        ...
+
+    async def job_revert(self, req: JobRevertRequest) -> JobRegisterResponse:
+        """Register an earlier version of a job again."""
+        ...
+
+    async def job_scale(self, req: JobScaleRequest) -> JobRegisterResponse:
+        """Set one task group's count."""
+        ...
+
+    def job_scale_status(self, namespace: str, job_id: str) -> JobScaleStatusResponse: ...
 
     async def alloc_stop(self, alloc_id: str) -> AllocStopResponse:
         """Stop one allocation and create an eval so it is replaced."""
@@ -83,6 +112,10 @@ class ServerAPI(Protocol):
 
     async def snapshot_restore(self, data: bytes) -> int:
         """Replace the cluster's state with a saved snapshot; raises ValidationError."""
+        ...
+
+    async def raft_remove_peer(self, address: str) -> str:
+        """Remove a server (Raft or RPC address) from the Raft configuration."""
         ...
 
 

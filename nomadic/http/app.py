@@ -20,6 +20,7 @@ from nomadic.http import (
     client_alloc,
     client_fs,
     evaluations,
+    job_actions,
     jobs,
     jobs_parse,
     nodes,
@@ -43,6 +44,6 @@ def build_app(
     app[SERVER] = server
     app[CLIENT] = client
     app[AGENT_INFO] = dict(agent_info)
-    for module in (*_MODULES, jobs_parse, alloc_lifecycle, alloc_exec, operator):
+    for module in (*_MODULES, jobs_parse, job_actions, alloc_lifecycle, alloc_exec, operator):
         app.router.add_routes(module.routes)
     return app

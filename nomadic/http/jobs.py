@@ -10,7 +10,8 @@ from nomadic.errors import NotFoundError, ValidationError
 from nomadic.http.query import Query, blocking, flag, json_response, read_json, server_of
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, JobListStub, canonicalize, from_builtins, validate
-from nomadic.structs.requests import JobRegisterRequest
+from nomadic.structs.canonicalize import format_warnings, warnings
+from nomadic.structs.requests import JobPlanRequest, JobRegisterRequest
 
 __all__ = ["job_stub", "routes"]
 
@@ -71,6 +72,7 @@ async def _register(request: web.Request, url_id: str | None) -> web.Response:
     resp = await server_of(request).job_register(
         req.job, enforce_index=req.enforce_index, job_modify_index=req.job_modify_index
     )
+    resp.warnings = resp.warnings or format_warnings(warnings(req.job))
     return json_response(request, resp, index=resp.index)
 
 
@@ -90,6 +92,20 @@ async def get_job(request: web.Request) -> web.Response:
 @routes.post("/v1/job/{job_id}")
 async def register_job(request: web.Request) -> web.Response:
     return await _register(request, request.match_info["job_id"])
+
+
+@routes.put("/v1/job/{job_id}/plan")
+@routes.post("/v1/job/{job_id}/plan")
+async def plan_job(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("Job"), dict):
+        raise ValidationError('request body must be a JSON object with a "Job" object')
+    req = from_builtins(body, JobPlanRequest)
+    url_id = request.match_info["job_id"]
+    if req.job.id != url_id:
+        raise ValidationError(f"job ID {req.job.id!r} does not match the URL's {url_id!r}")
+    resp = await server_of(request).job_plan(req.job, diff=req.diff)
+    return json_response(request, resp, index=resp.index)
 
 
 @routes.delete("/v1/job/{job_id}")
@@ -151,6 +167,6 @@ async def validate_job(request: web.Request) -> web.Response:
         "DriverConfigValidated": False,
         "ValidationErrors": errors,
         "Error": message,
-        "Warnings": "",
+        "Warnings": format_warnings(warnings(req.job)),
     }
     return json_response(request, body)

@@ -1,4 +1,5 @@
 """``/v1/operator/raft/configuration`` (the Raft peer set, as Nomad's operator API shows it),
+``DELETE /v1/operator/raft/peer?address=|id=`` (remove a dead server from it),
 ``/v1/operator/snapshot`` (GET saves the cluster state, PUT restores it; raw bytes) and
 ``/v1/operator/scheduler/configuration`` (GET/PUT the scheduler configuration)."""
 
@@ -31,6 +32,20 @@ async def raft_configuration(request: web.Request) -> web.Response:
     ]
     index = server.snapshot().latest_index()
     return json_response(request, {"Index": index, "Servers": servers}, index=index)
+
+
+@routes.delete("/v1/operator/raft/peer")
+async def raft_remove_peer(request: web.Request) -> web.Response:
+    """Nomad answers 200 with an empty body; peers are named by ``address`` or ``id`` (the
+    Raft address in nomadic, as list-peers shows both)."""
+    address = request.query.get("address", "")
+    peer_id = request.query.get("id", "")
+    if bool(address) == bool(peer_id):
+        raise ValidationError(
+            "Must specify either ?id with the server's ID or ?address with IP:port"
+        )
+    await server_of(request).raft_remove_peer(address or peer_id)
+    return web.Response(status=200)
 
 
 @routes.get("/v1/operator/snapshot")

@@ -1,4 +1,4 @@
-"""Job files to :class:`~nomadic.structs.Job`: HCL2 (Nomad's jobspec2 language) or API JSON.
+"""Job files to :class:`~nomadic.structs.Job`: HCL2 (native or HCL-JSON syntax) or API JSON.
 
 The pipeline, one module per stage::
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from nomadic.errors import JobSpecError
 
-from .json_job import is_json, parse_json_job
+from .json_job import is_hcl_json, is_json, parse_json_job
 
 if TYPE_CHECKING:
     from nomadic.structs import Job
@@ -62,7 +62,8 @@ def parse(
     envs: Mapping[str, str] | None = None,
     base_dir: str | None = None,
 ) -> Job:
-    """Parse a job spec (HCL2, or Nomad API JSON if it starts with ``{``) into a Job.
+    """Parse a job spec into a Job: HCL2; or, if it starts with ``{``, HCL-JSON (lower-case
+    ``job``/``variable``/``locals`` keys) or Nomad API JSON (``{"Job": {...}}`` or bare).
 
     ``variables`` are the ``-var name=value`` overrides; ``envs`` is the environment to read
     ``NOMAD_VAR_<name>`` values from (the CLI passes ``os.environ``; ``None`` reads none).
@@ -74,6 +75,11 @@ def parse(
         from .filesystem import filesystem_access
 
         with filesystem_access(base_dir):
+            if is_json(text) and is_hcl_json(text):
+                from .hcl_json import parse_hcl_json
+
+                body = parse_hcl_json(text, path)
+                return decode_body(body, text, path, variables or {}, envs or {})
             if is_json(text):
                 return parse_json_job(text, path)
             return _parse_hcl(text, path, variables or {}, envs or {})

@@ -19,10 +19,16 @@ __all__ = ["Source", "Span", "did_you_mean", "error_at"]
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The text of one job file and the name to show for it."""
+    """The text of one job file and the name to show for it.
+
+    ``shown`` is the text to quote in errors when it differs from ``text``: an HCL-JSON
+    file's expressions are parsed from generated HCL placed at the JSON value's line, and
+    their errors quote the JSON file's line.
+    """
 
     text: str
     path: str
+    shown: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +40,8 @@ class Span:
     column: int
 
     def error(self, message: str) -> JobSpecError:
-        return error_at(message, self.source.text, self.source.path, self.line, self.column)
+        text = self.source.text if self.source.shown is None else self.source.shown
+        return error_at(message, text, self.source.path, self.line, self.column)
 
 
 def error_at(message: str, text: str, path: str, line: int, column: int) -> JobSpecError:

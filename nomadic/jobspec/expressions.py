@@ -27,8 +27,8 @@ from .diagnostics import Span, did_you_mean
 from .directives import DIRECTIVES, render
 from .functions import FUNCTIONS, FunctionError
 from .syntax import Expr, LarkTree, span_of
-from .templates import heredoc_body, scan_template
-from .values import describe, to_template_string
+from .templates import has_directive, heredoc_body, parse_expression, quote_template, scan_template
+from .values import ConversionError, describe, to_template_string
 
 __all__ = ["Evaluator", "Scope"]
 
@@ -141,6 +141,13 @@ class Evaluator:
 
     def _e_string(self, node: LarkTree, at: Span) -> Any:
         parts = self._trees(node)
+        if len(parts) == 1:  # "${x}" alone is x itself, unconverted (HCL's template wrap);
+            only = parts[0].children[0]  # primitives still print as strings, as a driver's
+            if isinstance(only, Tree) and only.data == "interpolation":  # string schema would
+                value = self._eval(self._trees(only)[0], at)
+                if isinstance(value, list | dict) or value is None:
+                    return value
+                return to_template_string(value)
         if not any(
             isinstance(p.children[0], Tree) and p.children[0].data in DIRECTIVES for p in parts
         ):
@@ -187,6 +194,9 @@ class Evaluator:
     def _heredoc(self, node: LarkTree, at: Span, *, trim: bool) -> str:
         span = self._span(node, at)
         body = heredoc_body(str(node.children[0]), trim=trim)
+        if has_directive(body):  # rendered as the equivalent quoted string, directives and all
+            expr = parse_expression(quote_template(body), span, "heredoc template")
+            return to_template_string(Evaluator(self.scope, origin=span).eval(expr))
         out: list[str] = []
         for piece in scan_template(body, span):
             if isinstance(piece, str):
@@ -326,6 +336,8 @@ class Evaluator:
         args_tree = next((t for t in trees if t.data == "arguments"), None)
         if name in ("try", "can"):
             return self._try(name, self._trees(args_tree) if args_tree else [], span, at)
+        if name == "convert":
+            return self._convert(self._trees(args_tree) if args_tree else [], span, at)
         func = FUNCTIONS.get(name)
         if func is None:
             hint = did_you_mean(name, FUNCTIONS)
@@ -358,6 +370,21 @@ class Evaluator:
         if name == "can":
             return False
         raise span.error('"try": no argument could be evaluated without an error')
+
+    def _convert(self, args: list[LarkTree], span: Span, at: Span) -> Any:
+        """``convert(value, type)``: its second argument is a type, read as written."""
+        from .types import convert_to, parse_type
+
+        if len(args) != 2:
+            raise span.error('"convert" needs two arguments: convert(value, list(string))')
+        try:
+            spec = parse_type(self._text(args[1], at))
+        except ValueError as exc:
+            raise self._span(args[1], at).error(f'invalid type in "convert": {exc}') from None
+        try:
+            return convert_to(self._eval(args[0], at), spec)
+        except ConversionError as exc:
+            raise span.error(f'invalid call to "convert": {exc}') from None
 
     # -- operators ------------------------------------------------------------------------
 

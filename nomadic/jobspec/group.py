@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nomadic.structs import (
+    CNIConfig,
+    DNSConfig,
     MigrateStrategy,
     NetworkResource,
     Port,
@@ -12,9 +14,17 @@ from nomadic.structs import (
     RestartPolicy,
     TaskGroup,
     UpdateStrategy,
+    Vault,
 )
 
 from .expressions import Evaluator
+from .integrations import (
+    decode_consul,
+    decode_disconnect,
+    decode_scaling,
+    decode_vault,
+    decode_volumes,
+)
 from .placement import decode_affinities, decode_constraints, decode_spreads
 from .policies import (
     decode_ephemeral_disk,
@@ -51,6 +61,11 @@ _GROUP_BLOCKS = (
     "affinity",
     "spread",
     "meta",
+    "volume",
+    "scaling",
+    "disconnect",
+    "consul",
+    "vault",
 )
 
 
@@ -62,6 +77,7 @@ class GroupDefaults:
     reschedule: ReschedulePolicy
     update: UpdateStrategy
     migrate: MigrateStrategy
+    vault: Vault | None = None
 
 
 def decode_group(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults) -> TaskGroup:
@@ -72,13 +88,16 @@ def decode_group(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults
         where,
         attrs=_GROUP_ATTRS,
         blocks=_GROUP_BLOCKS,
-        ignored_blocks=("consul", "scaling"),
     )
     restart = decode_restart(ev, r.block("restart"), where, defaults.restart)
+    vault = decode_vault(ev, r.block("vault"), where) or defaults.vault
     tasks = []
     for task_block, task_name in r.labelled("task"):
-        tasks.append(decode_task(ev, task_block, task_name, restart or defaults.restart))
-    count = r.integer("count", _scaling_min(ev, r.block("scaling"), where))
+        tasks.append(decode_task(ev, task_block, task_name, restart or defaults.restart, vault))
+    scaling_block = r.block("scaling")
+    scaling = decode_scaling(ev, scaling_block, where, vertical=False) if scaling_block else None
+    default_count = scaling.min if scaling is not None and scaling.min is not None else 1
+    count = r.integer("count", default_count)
     if count < 0:
         raise r.fail("count", f"count {count} in {where} must not be negative")
     return TaskGroup(
@@ -99,24 +118,18 @@ def decode_group(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults
         shutdown_delay=r.optional_duration("shutdown_delay"),
         stop_after_client_disconnect=r.optional_duration("stop_after_client_disconnect"),
         max_client_disconnect=r.optional_duration("max_client_disconnect"),
+        prevent_reschedule_on_lost=r.boolean("prevent_reschedule_on_lost"),
+        volumes=decode_volumes(ev, r),
+        scaling=scaling,
+        disconnect=decode_disconnect(ev, r.block("disconnect"), where),
+        consul=decode_consul(ev, r.block("consul"), where),
     )
 
 
 def promote_task(ev: Evaluator, block: Block, name: str, defaults: GroupDefaults) -> TaskGroup:
     """A ``task`` directly in ``job`` becomes a one-task group of the same name (jobspec2)."""
-    return TaskGroup(name=name, count=1, tasks=[decode_task(ev, block, name, defaults.restart)])
-
-
-def _scaling_min(ev: Evaluator, block: Block | None, where: str) -> int:
-    """Nomad's count default: ``scaling.min`` when a scaling block sets it, else 1. The rest
-    of ``scaling`` is for the external autoscaler and not kept."""
-    if block is None:
-        return 1
-    s = BlockReader.of(
-        ev, block, f"scaling in {where}",
-        attrs=("min", "max", "enabled"), ignored_attrs=("type",), blocks=("policy",),
-    )  # fmt: skip
-    return s.integer("min", 1)
+    task = decode_task(ev, block, name, defaults.restart, defaults.vault)
+    return TaskGroup(name=name, count=1, tasks=[task])
 
 
 def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
@@ -138,14 +151,17 @@ def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
             ev,
             port_block,
             f'port "{label}" in {where}',
-            attrs=("static", "to", "host_network"),
-            ignored_attrs=("ignore_collision",),
+            attrs=("static", "to", "host_network", "ignore_collision"),
         )
         static = p.integer("static")
         if not 0 <= static <= 65535:
             raise p.fail("static", f'port "{label}": static port {static} is not in 0..65535')
         port = Port(
-            label=label, value=static, to=p.integer("to"), host_network=p.string("host_network")
+            label=label,
+            value=static,
+            to=p.integer("to"),
+            host_network=p.string("host_network"),
+            ignore_collision=p.boolean("ignore_collision"),
         )
         (reserved if static else dynamic).append(port)
     return NetworkResource(
@@ -154,4 +170,24 @@ def _network(ev: Evaluator, block: Block, where: str) -> NetworkResource:
         mbits=r.integer("mbits"),
         reserved_ports=reserved,
         dynamic_ports=dynamic,
+        dns=_dns(ev, r.block("dns"), where),
+        cni=_cni(ev, r.block("cni"), where),
     )
+
+
+def _dns(ev: Evaluator, block: Block | None, where: str) -> DNSConfig | None:
+    if block is None:
+        return None
+    d = BlockReader.of(ev, block, f"dns in {where}", attrs=("servers", "searches", "options"))
+    d.no_labels(block)
+    return DNSConfig(
+        servers=d.strings("servers"), searches=d.strings("searches"), options=d.strings("options")
+    )
+
+
+def _cni(ev: Evaluator, block: Block | None, where: str) -> CNIConfig | None:
+    if block is None:
+        return None
+    c = BlockReader.of(ev, block, f"cni in {where}", attrs=("args",), blocks=("args",))
+    c.no_labels(block)
+    return CNIConfig(args=c.string_map_or_block("args"))

@@ -20,6 +20,7 @@ from nomadic.structs.consts import JOB_TYPE_SERVICE
 from .diagnostics import Span
 from .expressions import Evaluator
 from .group import GroupDefaults, decode_group, promote_task
+from .integrations import decode_multiregion, decode_ui, decode_vault
 from .placement import decode_affinities, decode_constraints, decode_spreads
 from .policies import (
     DEFAULT_MIGRATE,
@@ -44,8 +45,11 @@ _JOB_ATTRS = (
     "datacenters",
     "node_pool",
     "meta",
+    "consul_namespace",
+    "vault_namespace",
 )
-_JOB_IGNORED_ATTRS = ("vault_token", "consul_token", "consul_namespace", "vault_namespace")
+# Secrets a job file must not carry; Nomad ignores them too (workload identity replaced them).
+_JOB_IGNORED_ATTRS = ("vault_token", "consul_token")
 _JOB_BLOCKS = (
     "group",
     "task",
@@ -58,6 +62,9 @@ _JOB_BLOCKS = (
     "periodic",
     "parameterized",
     "meta",
+    "ui",
+    "multiregion",
+    "vault",
 )
 
 
@@ -87,7 +94,7 @@ def decode_job(ev: Evaluator, block: Block) -> Job:
         attrs=_JOB_ATTRS,
         blocks=_JOB_BLOCKS,
         ignored_attrs=_JOB_IGNORED_ATTRS,
-        ignored_blocks=("ui", "multiregion", "vault", "consul"),
+        ignored_blocks=("consul",),
     )
     job_type = r.string("type", JOB_TYPE_SERVICE)
     reschedule = decode_reschedule(
@@ -100,6 +107,7 @@ def decode_job(ev: Evaluator, block: Block) -> Job:
         reschedule=reschedule or default_reschedule_policy(job_type) or ReschedulePolicy(),
         update=update or DEFAULT_UPDATE,
         migrate=migrate or DEFAULT_MIGRATE,
+        vault=decode_vault(ev, r.block("vault"), where),
     )
     job = Job(
         id=r.string("id", job_id),
@@ -117,6 +125,10 @@ def decode_job(ev: Evaluator, block: Block) -> Job:
         reschedule=reschedule,
         migrate=migrate,
         meta=r.string_map_or_block("meta"),
+        multiregion=decode_multiregion(ev, r.block("multiregion"), where),
+        ui=decode_ui(ev, r.block("ui"), where),
+        consul_namespace=r.string("consul_namespace"),
+        vault_namespace=r.string("vault_namespace"),
     )
     for attr, field in (
         ("region", "region"),

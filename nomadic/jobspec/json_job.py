@@ -2,8 +2,8 @@
 
 This is what ``nomad job run -json`` and ``nomad job inspect`` speak (PascalCase keys,
 durations in nanoseconds), decoded straight into :class:`~nomadic.structs.Job`. HCL written
-as JSON (the lower-case HCL schema, ``{"job": {"example": {...}}}``) is recognised and
-refused with a clear message until it is supported.
+as JSON (the lower-case HCL schema, ``{"job": {"example": {...}}}``) is not this: the caller
+tells them apart with :func:`is_hcl_json` and reads that with :mod:`.hcl_json`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from nomadic.structs import DecodeError, Job, from_builtins
 
 from .diagnostics import error_at
 
-__all__ = ["is_json", "parse_json_job"]
+__all__ = ["is_hcl_json", "is_json", "parse_json_job"]
 
 _PATH = re.compile(r"at `\$\.?([^`]*)`")
 
@@ -25,6 +25,17 @@ _PATH = re.compile(r"at `\$\.?([^`]*)`")
 def is_json(text: str) -> bool:
     """Nomad's rule: a job file is JSON if its first non-space character is ``{``."""
     return text.lstrip()[:1] == "{"
+
+
+def is_hcl_json(text: str) -> bool:
+    """A JSON job file in HCL's schema (``job``/``variable``/``locals`` keys), not API JSON."""
+    from .hcl_json import looks_like_hcl_json
+
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return looks_like_hcl_json(data)
 
 
 def parse_json_job(text: str, path: str) -> Job:
@@ -36,12 +47,6 @@ def parse_json_job(text: str, path: str) -> Job:
         raise JobSpecError("invalid JSON: nested too deeply", path=path) from None
     if not isinstance(data, dict):
         raise JobSpecError("a JSON job file must hold an object", path=path)
-    if "job" in data or "variable" in data or "locals" in data:
-        raise JobSpecError(
-            "HCL-JSON job files (the HCL schema written as JSON) are not supported yet; write "
-            'the job in HCL, or as API JSON: {"Job": {"ID": ..., "TaskGroups": [...]}}',
-            path=path,
-        )
     job_data: Any = data.get("Job", data)
     if not isinstance(job_data, dict):
         raise JobSpecError('"Job" must be a JSON object', path=path)

@@ -38,16 +38,11 @@ T = TypeVar("T")
 # Blocks that would change what a job does and that nomadic cannot honour yet: refused.
 UNSUPPORTED_BLOCKS = frozenset(
     {
-        "volume",
-        "volume_mount",
-        "csi_plugin",
         "secret",
         "action",
         "schedule",
-        "disconnect",
         "numa",
         "connect",
-        "change_script",
     }
 )
 

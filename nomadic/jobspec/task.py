@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nomadic.structs import (
+    ChangeScript,
     DispatchPayloadConfig,
     LogConfig,
     RequestedDevice,
@@ -15,16 +16,29 @@ from nomadic.structs import (
     TaskArtifact,
     TaskLifecycle,
     Template,
+    Vault,
+    WaitConfig,
 )
 
 from .expressions import Evaluator
+from .integrations import (
+    decode_consul,
+    decode_csi_plugin,
+    decode_identities,
+    decode_scaling,
+    decode_vault,
+    decode_volume_mounts,
+)
 from .placement import decode_affinities, decode_constraints
+from .plain import plain_body
 from .policies import decode_restart
 from .reader import BlockReader
 from .services import decode_services
-from .syntax import Block, Body
+from .syntax import Block
 
 __all__ = ["decode_task"]
+
+_CHANGE_MODES = ("restart", "signal", "noop", "script")
 
 _TASK_ATTRS = (
     "driver",
@@ -51,20 +65,27 @@ _TASK_BLOCKS = (
     "dispatch_payload",
     "env",
     "meta",
+    "volume_mount",
+    "vault",
+    "consul",
+    "identity",
+    "csi_plugin",
+    "scaling",
 )
 
 
-def decode_task(ev: Evaluator, block: Block, name: str, restart_base: RestartPolicy) -> Task:
+def decode_task(
+    ev: Evaluator,
+    block: Block,
+    name: str,
+    restart_base: RestartPolicy,
+    vault: Vault | None = None,
+) -> Task:
+    """``vault`` is the job's or group's ``vault`` block, for a task without its own."""
     where = f'task "{name}"'
-    r = BlockReader.of(
-        ev,
-        block,
-        where,
-        attrs=_TASK_ATTRS,
-        blocks=_TASK_BLOCKS,
-        ignored_blocks=("identity", "vault", "consul", "scaling"),
-    )
+    r = BlockReader.of(ev, block, where, attrs=_TASK_ATTRS, blocks=_TASK_BLOCKS)
     resources = r.block("resources")
+    identity, identities = decode_identities(ev, r)
     return Task(
         name=name,
         driver=r.string("driver"),
@@ -87,26 +108,20 @@ def decode_task(ev: Evaluator, block: Block, name: str, restart_base: RestartPol
         artifacts=[_artifact(ev, b, where) for b in r.blocks("artifact")],
         lifecycle=_lifecycle(ev, r.block("lifecycle"), where),
         dispatch_payload=_dispatch_payload(ev, r.block("dispatch_payload"), where),
+        volume_mounts=decode_volume_mounts(ev, r),
+        vault=decode_vault(ev, r.block("vault"), where) or vault,
+        consul=decode_consul(ev, r.block("consul"), where),
+        identity=identity,
+        identities=identities,
+        csi_plugin_config=decode_csi_plugin(ev, r.block("csi_plugin"), where),
+        scaling_policies=[decode_scaling(ev, b, where, vertical=True) for b in r.blocks("scaling")],
     )
 
 
 def decode_config(ev: Evaluator, block: Block | None) -> dict[str, Any]:
     """Driver config is schemaless here (each driver checks its own): any arguments, and
     nested blocks as lists of objects, the shape Nomad's API JSON uses."""
-    return {} if block is None else _plain(ev, block.body)
-
-
-def _plain(ev: Evaluator, body: Body) -> dict[str, Any]:
-    data: dict[str, Any] = {name: ev.eval(attr.expr) for name, attr in body.attributes.items()}
-    for block in body.blocks:
-        value: Any = _plain(ev, block.body)
-        for label in reversed(block.labels):
-            value = {label: value}
-        existing = data.setdefault(block.type, [])
-        if not isinstance(existing, list):
-            raise block.span.error(f'"{block.type}" is set both as an argument and as a block')
-        existing.append(value)
-    return data
+    return {} if block is None else plain_body(ev, block.body)
 
 
 def _resources(ev: Evaluator, block: Block, where: str) -> Resources:
@@ -163,13 +178,28 @@ def _template(ev: Evaluator, block: Block, where: str) -> Template:
             "left_delimiter",
             "right_delimiter",
             "env",
+            "uid",
+            "gid",
+            "once",
+            "error_on_missing_key",
+            "vault_grace",
         ),
-        # Accepted for compatibility; nomadic's template renderer does not use them yet.
-        ignored_attrs=("uid", "gid", "once", "error_on_missing_key", "vault_grace"),
-        blocks=("wait",),
+        blocks=("wait", "change_script"),
     )
     r.no_labels(block)
     d = Template()
+    mode = r.string("change_mode", d.change_mode)
+    if mode not in _CHANGE_MODES:
+        raise r.fail(
+            "change_mode", f'invalid change_mode "{mode}" in template in {where}; '
+            'use "restart", "signal", "noop" or "script"',
+        )  # fmt: skip
+    if not r.has("data") and not r.has("source"):
+        raise block.span.error(f'template in {where} needs "data" or "source"')
+    if not r.has("destination"):
+        raise block.span.error(
+            f'template in {where} is missing the required argument "destination"'
+        )
     return Template(
         source_path=r.string("source"),
         dest_path=r.string("destination"),
@@ -181,7 +211,37 @@ def _template(ev: Evaluator, block: Block, where: str) -> Template:
         left_delim=r.string("left_delimiter", d.left_delim),
         right_delim=r.string("right_delimiter", d.right_delim),
         envvars=r.boolean("env"),
+        change_script=_change_script(ev, r.block("change_script"), where),
+        uid=r.integer("uid") if r.has("uid") else None,
+        gid=r.integer("gid") if r.has("gid") else None,
+        wait=_wait(ev, r.block("wait"), where),
+        err_missing_key=r.boolean("error_on_missing_key"),
+        once=r.boolean("once"),
+        vault_grace=r.duration("vault_grace"),
     )
+
+
+def _change_script(ev: Evaluator, block: Block | None, where: str) -> ChangeScript | None:
+    if block is None:
+        return None
+    c = BlockReader.of(
+        ev, block, f"change_script in template in {where}",
+        attrs=("command", "args", "timeout", "fail_on_error"),
+    )  # fmt: skip
+    d = ChangeScript()
+    return ChangeScript(
+        command=c.string("command"),
+        args=c.strings("args"),
+        timeout=c.duration("timeout", d.timeout),
+        fail_on_error=c.boolean("fail_on_error"),
+    )
+
+
+def _wait(ev: Evaluator, block: Block | None, where: str) -> WaitConfig | None:
+    if block is None:
+        return None
+    w = BlockReader.of(ev, block, f"wait in template in {where}", attrs=("min", "max"))
+    return WaitConfig(min=w.optional_duration("min"), max=w.optional_duration("max"))
 
 
 def _artifact(ev: Evaluator, block: Block, where: str) -> TaskArtifact:
@@ -189,8 +249,7 @@ def _artifact(ev: Evaluator, block: Block, where: str) -> TaskArtifact:
         ev,
         block,
         f"artifact in {where}",
-        attrs=("source", "destination", "mode", "options"),
-        ignored_attrs=("headers", "chown", "insecure"),
+        attrs=("source", "destination", "mode", "options", "headers", "chown", "insecure"),
         blocks=("options", "headers"),
     )
     r.no_labels(block)
@@ -201,6 +260,9 @@ def _artifact(ev: Evaluator, block: Block, where: str) -> TaskArtifact:
         getter_options=r.string_map_or_block("options"),
         relative_dest=r.string("destination"),
         getter_mode=r.string("mode", "any"),
+        getter_headers=r.string_map_or_block("headers"),
+        getter_insecure=r.boolean("insecure"),
+        chown=r.boolean("chown"),
     )
 
 

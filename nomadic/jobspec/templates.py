@@ -19,8 +19,9 @@ from .diagnostics import Source, Span
 from .grammar import parse_tree
 from .syntax import Expr
 
-__all__ = ["heredoc_body", "parse_expression", "scan_template"]
+__all__ = ["has_directive", "heredoc_body", "parse_expression", "quote_template", "scan_template"]
 
+_DIRECTIVE = re.compile(r"(?<!%)%\{")
 _OPENER = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n")
 
 
@@ -48,10 +49,6 @@ def scan_template(body: str, heredoc: Span) -> Iterator[str | tuple[Expr, Span]]
         if body.startswith(("$${", "%%{"), i):
             literal.append(body[i + 1 : i + 3])
             i += 3
-        elif body.startswith("%{", i):
-            raise _span_at(body, i, heredoc).error(
-                "template directives (%{if}, %{for}) are not supported yet"
-            )
         elif body.startswith("${", i):
             end = _closing_brace(body, i + 2)
             span = _span_at(body, i, heredoc)
@@ -67,6 +64,43 @@ def scan_template(body: str, heredoc: Span) -> Iterator[str | tuple[Expr, Span]]
             i += 1
     if literal:
         yield "".join(literal)
+
+
+def has_directive(body: str) -> bool:
+    """Whether a template text holds a ``%{ }`` directive (not the ``%%{`` escape)."""
+    return _DIRECTIVE.search(body) is not None
+
+
+def quote_template(body: str) -> str:
+    """A template's text (a heredoc body, an HCL-JSON string) as an HCL quoted string.
+
+    Literal text is escaped; ``${ }`` and ``%{ }`` sequences are copied as they are, so the
+    grammar parses them as interpolations and directives; ``$${`` and ``%%{`` stay escapes.
+    """
+    out, i = ['"'], 0
+    while i < len(body):
+        if body.startswith(("$${", "%%{"), i):
+            out.append(body[i : i + 3])
+            i += 3
+        elif body.startswith(("${", "%{"), i):
+            end = _closing_brace(body, i + 2)
+            if end < 0:
+                out.append(_escape(body[i:]))
+                break
+            out.append(body[i : end + 1].replace("\r\n", " ").replace("\n", " "))
+            i = end + 1
+        else:
+            out.append(_escape(body[i]))
+            i += 1
+    out.append('"')
+    return "".join(out)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(text: str) -> str:
+    return "".join(_ESCAPES.get(c, c if c >= " " else f"\\u{ord(c):04x}") for c in text)
 
 
 def _closing_brace(text: str, i: int) -> int:

@@ -30,8 +30,10 @@ import msgspec
 from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, replicated
 from pysyncobj.node import TCPNode
 
-from nomadic.errors import ConfigError, NoLeaderError, RaftError
+from nomadic.errors import ConfigError, NoLeaderError, NotFoundError, RaftError, ValidationError
 from nomadic.state.fsm import FSM, ApplyResult
+
+from .journal import check_journal
 
 __all__ = ["RaftConfig", "RaftNode"]
 
@@ -113,6 +115,7 @@ class RaftNode:
             raft_dir = Path(self.cfg.data_dir) / "raft"
             raft_dir.mkdir(parents=True, exist_ok=True)
             journal = str(raft_dir / "journal")
+            await asyncio.to_thread(check_journal, Path(journal))
         conf = SyncObjConf(
             appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
             journalFile=journal,
@@ -125,7 +128,9 @@ class RaftNode:
             appendEntriesPeriod=0.1 if self.cfg.partners else 0.01,
             raftMinTimeout=self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4),
             raftMaxTimeout=self._timeout(self.cfg.raft_max_timeout, 0.1, 1.4),
-            dynamicMembershipChange=False,
+            # `operator raft remove-peer`: membership changes are Raft entries (pysyncobj's
+            # own MEMBERSHIP command type, never our FSM's); replayed from the journal
+            dynamicMembershipChange=True,
             # a leader cut off from its quorum steps down after this long, so writes get
             # "no cluster leader" instead of waiting out pysyncobj's 30 s default
             leaderFallbackTimeout=5.0,
@@ -176,7 +181,52 @@ class RaftNode:
         return "" if node is None else str(getattr(node, "address", node))
 
     def peers(self) -> list[str]:
-        return sorted([self.cfg.self_addr, *self.cfg.partners])
+        """Raft addresses of the current configuration (after any remove-peer), self included."""
+        if self._obj is None:
+            return sorted([self.cfg.self_addr, *self.cfg.partners])
+        for _ in range(5):  # the Raft thread may change the set while we copy it
+            try:
+                others = [str(getattr(n, "address", n)) for n in self._obj.otherNodes]
+                break
+            except RuntimeError:
+                continue
+        else:
+            others = list(self.cfg.partners)
+        return sorted([self.cfg.self_addr, *others])
+
+    async def remove_peer(self, addr: str, timeout: float = DEFAULT_APPLY_TIMEOUT) -> None:
+        """Remove ``addr`` (a Raft address) from the configuration; leader only.
+
+        Committed like any entry, by a quorum of the configuration *before* the change, so a
+        dead server can be removed while the remaining ones still form that quorum.
+        """
+        obj = self._obj
+        if obj is None or not obj._isLeader():
+            raise NoLeaderError()
+        if addr == self.cfg.self_addr:
+            raise ValidationError(
+                f"{addr} is the current leader; stop it and let another server take over, "
+                "then remove it from there"
+            )
+        if addr not in self.peers():
+            raise NotFoundError(
+                f"{addr} is not a Raft peer; `operator raft list-peers` shows the peers"
+            )
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[ApplyResult] = loop.create_future()
+
+        def done(result: Any, err: int) -> None:
+            loop.call_soon_threadsafe(_settle_membership, fut, err)
+
+        obj.removeNodeFromCluster(addr, callback=done)
+        try:
+            async with asyncio.timeout(timeout):
+                await fut
+        except TimeoutError:
+            raise RaftError(
+                f"removing {addr} was not confirmed within {timeout:g}s; check "
+                "`operator raft list-peers` and retry"
+            ) from None
 
     def connected(self, addr: str) -> bool:
         """Whether this server has a live Raft connection to peer ``addr`` (self: True)."""
@@ -281,6 +331,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _settle_membership(fut: asyncio.Future[ApplyResult], err: int) -> None:
+    if fut.done():
+        return
+    if err == FAIL_REASON.SUCCESS:
+        fut.set_result(ApplyResult(0))
+    elif err in (FAIL_REASON.NOT_LEADER, FAIL_REASON.MISSING_LEADER, FAIL_REASON.LEADER_CHANGED):
+        fut.set_exception(NoLeaderError())
+    elif err == FAIL_REASON.REQUEST_DENIED:
+        fut.set_exception(
+            RaftError("membership change refused: another change is still being committed; retry")
+        )
+    else:
+        fut.set_exception(RaftError(f"membership change failed (pysyncobj reason {err}); retry"))
 
 
 def _settle(fut: asyncio.Future[ApplyResult], result: Any, err: int) -> None:

@@ -19,6 +19,7 @@ from nomadic.structs import Allocation, AllocUpdate, Node
 from nomadic.structs.codec import to_msgpack
 from nomadic.structs.requests import NodeRegisterResponse, NodeUpdateResponse
 
+from .tls import RPCTLS
 from .wire import (
     FORWARDED_HEADER,
     GRPC_OPTIONS,
@@ -47,15 +48,24 @@ class RPCUnavailableError(NomadicError):
 
 
 class RPCPool:
-    """One grpc.aio channel per server address, reused by every call."""
+    """One grpc.aio channel per server address, reused by every call; TLS when configured."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: RPCTLS | None = None) -> None:
+        self.tls = tls
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def _channel(self, addr: str) -> grpc.aio.Channel:
         channel = self._channels.get(addr)
         if channel is None:
-            channel = self._channels[addr] = grpc.aio.insecure_channel(addr, options=GRPC_OPTIONS)
+            if self.tls is None:
+                channel = grpc.aio.insecure_channel(addr, options=GRPC_OPTIONS)
+            else:
+                channel = grpc.aio.secure_channel(
+                    addr,
+                    self.tls.channel_credentials(),
+                    options=GRPC_OPTIONS + self.tls.channel_options(),
+                )
+            self._channels[addr] = channel
         return channel
 
     async def call_raw(

@@ -21,12 +21,16 @@ import grpc  # type: ignore[import-untyped]
 import msgspec
 
 from nomadic.errors import NoLeaderError, NomadicError
-from nomadic.structs import Node, SchedulerConfiguration
+from nomadic.structs import Node, Plan, PlanResult, SchedulerConfiguration
 from nomadic.structs.codec import to_msgpack
 from nomadic.structs.requests import (
+    JobDispatchRequest,
     JobRegisterRequest,
+    JobRevertRequest,
+    JobScaleRequest,
     NodeUpdateDrainRequest,
     NodeUpdateEligibilityRequest,
+    PeriodicForceRequest,
 )
 
 from .client import RPCPool, RPCUnavailableError
@@ -36,10 +40,15 @@ from .wire import (
     AllocsReply,
     AllocStopRequest,
     Empty,
+    EvalAckRequest,
+    EvalDequeueReply,
+    EvalDequeueRequest,
+    EvalUpdateWire,
     GetClientAllocsRequest,
     IndexReply,
     JobDeregisterRequest,
     MemberInfo,
+    RemovePeerRequest,
     Reply,
     SnapshotRestoreRequest,
     UpdateAllocRequest,
@@ -47,6 +56,7 @@ from .wire import (
     decode_error,
 )
 from .wire import encode_error as _encode_error
+from .worker_client import RemoteSchedulingLeader
 
 if TYPE_CHECKING:
     from nomadic.server import Server
@@ -90,6 +100,10 @@ class RPCServer:
             "Node.GetClientAllocs": _Method(GetClientAllocsRequest, self._client_allocs, False),
             "Job.Register": _Method(JobRegisterRequest, self._job_register, write=True),
             "Job.Deregister": _Method(JobDeregisterRequest, self._job_deregister, write=True),
+            "Job.Dispatch": _Method(JobDispatchRequest, self._job_dispatch, write=True),
+            "Job.PeriodicForce": _Method(PeriodicForceRequest, self._periodic_force, True),
+            "Job.Revert": _Method(JobRevertRequest, self._job_revert, write=True),
+            "Job.Scale": _Method(JobScaleRequest, self._job_scale, write=True),
             "Alloc.Stop": _Method(AllocStopRequest, self._alloc_stop, write=True),
             "Node.UpdateDrain": _Method(NodeUpdateDrainRequest, self._node_drain, write=True),
             "Node.UpdateEligibility": _Method(
@@ -102,6 +116,16 @@ class RPCServer:
             "Operator.SnapshotRestore": _Method(
                 SnapshotRestoreRequest, self._snapshot_restore, write=True
             ),
+            "Operator.RaftRemovePeer": _Method(
+                RemovePeerRequest, self._raft_remove_peer, write=True
+            ),
+            # scheduler workers of followers (leader only, like writes)
+            "Eval.Dequeue": _Method(EvalDequeueRequest, self._eval_dequeue, write=True),
+            "Eval.Ack": _Method(EvalAckRequest, self._eval_ack, write=True),
+            "Eval.Nack": _Method(EvalAckRequest, self._eval_nack, write=True),
+            "Eval.Update": _Method(EvalUpdateWire, self._eval_update, write=True),
+            "Eval.Create": _Method(EvalUpdateWire, self._eval_update, write=True),
+            "Plan.Submit": _Method(Plan, self._plan_submit, write=True),
             "Status.Member": _Method(Empty, self._status_member, write=False),
             "Status.Leader": _Method(Empty, self._status_leader, write=False),
             "Status.Peers": _Method(Empty, self._status_peers, write=False),
@@ -111,6 +135,7 @@ class RPCServer:
         """Serve ``server``; its HTTP-facing writes on a follower go to the leader via us."""
         self.server = server
         server.forwarder = self.forward_write
+        server.remote_leader = self.remote_scheduling_leader
         server.rpc_by_raft = self.rpc_by_raft
         server.name_by_raft = self.name_by_raft
 
@@ -125,6 +150,13 @@ class RPCServer:
             log.warning("leader unreachable, write refused: %s", exc)
             raise NoLeaderError() from None
 
+    def remote_scheduling_leader(self) -> RemoteSchedulingLeader | None:
+        """The leader's Eval/Plan endpoints for this follower's workers; None if unknown."""
+        leader = self.leader_rpc_addr()
+        if not leader or leader == self.member.rpc_addr:
+            return None
+        return RemoteSchedulingLeader(self.pool, leader)
+
     async def start(self) -> None:
         by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
         for name in self._methods:
@@ -137,9 +169,14 @@ class RPCServer:
             self._grpc.add_generic_rpc_handlers(
                 (grpc.method_handlers_generic_handler(service, handlers),)
             )
-        self._grpc.add_insecure_port(f"{self.bind}:{self.port}")
+        addr = f"{self.bind}:{self.port}"
+        if self.pool.tls is None:
+            self._grpc.add_insecure_port(addr)
+        else:  # the pool's certificate serves both ways: mutual TLS
+            self._grpc.add_secure_port(addr, self.pool.tls.server_credentials())
         await self._grpc.start()
-        log.info("rpc listening on %s:%d", self.bind, self.port)
+        tls = " (mutual TLS)" if self.pool.tls else ""
+        log.info("rpc listening on %s:%d%s", self.bind, self.port, tls)
 
     async def stop(self) -> None:
         if self._grpc is not None:
@@ -232,8 +269,46 @@ class RPCServer:
     async def _job_deregister(self, req: JobDeregisterRequest) -> Any:
         return await self._require().jobs.deregister(req.namespace, req.job_id, purge=req.purge)
 
+    async def _job_dispatch(self, req: JobDispatchRequest) -> Any:
+        return await self._require().jobs.dispatch(req)
+
+    async def _periodic_force(self, req: PeriodicForceRequest) -> Any:
+        return await self._require().job_periodic_force(req.namespace, req.job_id)
+
+    async def _job_revert(self, req: JobRevertRequest) -> Any:
+        return await self._require().jobs.revert(req)
+
+    async def _job_scale(self, req: JobScaleRequest) -> Any:
+        return await self._require().jobs.scale(req)
+
     async def _alloc_stop(self, req: AllocStopRequest) -> Any:
         return await self._require().allocs.stop(req.alloc_id)
+
+    async def _eval_dequeue(self, req: EvalDequeueRequest) -> EvalDequeueReply:
+        timeout = min(max(req.timeout, 0.0), 30.0)
+        got = await self._require().evals.dequeue(req.schedulers, timeout)
+        if got is None:
+            return EvalDequeueReply()
+        ev, token, wait_index = got
+        return EvalDequeueReply(eval=ev, token=token, wait_index=wait_index)
+
+    async def _eval_ack(self, req: EvalAckRequest) -> IndexReply:
+        await self._require().evals.ack(req.eval_id, req.token)
+        return IndexReply()
+
+    async def _eval_nack(self, req: EvalAckRequest) -> IndexReply:
+        await self._require().evals.nack(req.eval_id, req.token)
+        return IndexReply()
+
+    async def _eval_update(self, req: EvalUpdateWire) -> IndexReply:
+        index = await self._require().evals.update_evals(req.eval_id, req.token, req.evals)
+        return IndexReply(index=index)
+
+    async def _plan_submit(self, plan: Plan) -> PlanResult:
+        return await self._require().evals.submit_plan(plan)
+
+    async def _raft_remove_peer(self, req: RemovePeerRequest) -> str:
+        return await self._require().raft_remove_peer(req.address)
 
     async def _node_drain(self, req: NodeUpdateDrainRequest) -> Any:
         return await self._require().node_update_drain(req)

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from nomadic import errors
-from nomadic.structs import Allocation, AllocUpdate
+from nomadic.structs import Allocation, AllocUpdate, Evaluation
 from nomadic.structs.codec import Base
 
 __all__ = [
@@ -22,10 +22,15 @@ __all__ = [
     "AllocStopRequest",
     "AllocsReply",
     "Empty",
+    "EvalAckRequest",
+    "EvalDequeueReply",
+    "EvalDequeueRequest",
+    "EvalUpdateWire",
     "GetClientAllocsRequest",
     "IndexReply",
     "JobDeregisterRequest",
     "MemberInfo",
+    "RemovePeerRequest",
     "Reply",
     "SnapshotRestoreRequest",
     "UpdateAllocRequest",
@@ -82,6 +87,34 @@ class AllocStopRequest(Base):
 
 class SnapshotRestoreRequest(Base):
     data: bytes
+
+
+class EvalDequeueRequest(Base):
+    schedulers: list[str]
+    timeout: float = 0.5
+
+
+class EvalDequeueReply(Base):
+    eval: Evaluation | None = None
+    token: str = ""
+    wait_index: int = 0
+
+
+class EvalAckRequest(Base):
+    eval_id: str
+    token: str
+
+
+class EvalUpdateWire(Base):
+    """Eval.Update / Eval.Create: evals written by the worker holding ``eval_id``'s token."""
+
+    eval_id: str
+    token: str
+    evals: list[Evaluation] = msgspec.field(default_factory=list)
+
+
+class RemovePeerRequest(Base):
+    address: str
 
 
 class IndexReply(Base):

@@ -36,6 +36,7 @@ from nomadic.structs.funcs import (
 
 from .constraint import check_constraint, resolve_target
 from .context import NORM_SCORE, EvalContext
+from .device import DEVICE_NO_MATCH, DeviceAllocator
 from .feasible import FeasibleIterator
 from .network import PortIndex
 from .preemption import Preemptor
@@ -95,7 +96,8 @@ class FeasibleRankIterator:
 
 class BinPackIterator:
     """Checks the group fits beside what the node holds (and the plan proposes), assigns its
-    ports, and scores the fit: ScoreFitBinPack (or ScoreFitSpread) / 18.
+    ports and device instances, and scores the fit: ScoreFitBinPack (or ScoreFitSpread) / 18,
+    plus the device affinity score when a device request has affinities.
 
     With ``evict`` (system jobs, preemption enabled) a node that is too full is still an
     option when evicting lower-priority allocations (preemption.py) frees enough; the
@@ -150,6 +152,7 @@ class BinPackIterator:
             shared.networks = [offer]
             shared.ports = ports.port_mappings(offer)
         tasks: dict[str, AllocatedTaskResources] = {}
+        devices = DeviceAllocator(self.ctx, node, proposed)
         for task in tg.tasks:
             res = task.resources
             tr = AllocatedTaskResources(
@@ -164,8 +167,20 @@ class BinPackIterator:
                     self.ctx.exhausted_node(node, f"network: {err}")
                     return False
                 tr.networks = [offer]
+            for request in res.devices:
+                device = devices.assign(request)
+                if device is None:
+                    self.ctx.exhausted_node(node, f"devices: {DEVICE_NO_MATCH}")
+                    return False
+                tr.devices.append(device)
             tasks[task.name] = tr
-        return self._score(option, proposed, tasks, shared)
+        if not self._score(option, proposed, tasks, shared):
+            return False
+        device_score = devices.affinity_score()
+        if device_score is not None:
+            option.scores.append(device_score)
+            self.ctx.score_node(node, "devices", device_score)
+        return True
 
     def _score(
         self,

@@ -15,6 +15,7 @@ from nomadic.structs import Job, Node, TaskGroup
 
 from .constraint import escapes_class
 from .context import EvalContext, EvalEligibility
+from .device import DeviceChecker
 from .feasible import (
     ConstraintChecker,
     DistinctHostsIterator,
@@ -77,9 +78,14 @@ class GenericStack:
         # Group checks: drivers before constraints, as a missing driver is the cheaper test.
         self.tg_drivers = DriverChecker(ctx)
         self.tg_constraint = ConstraintChecker(ctx)
-        # The wrapper caches both verdicts per computed node class.
+        # Devices last: their constraints look inside every device group of the node.
+        self.tg_devices = DeviceChecker(ctx)
+        # The wrapper caches the verdicts per computed node class.
         self.wrapped = FeasibilityWrapper(
-            ctx, self.source, [self.job_constraint], [self.tg_drivers, self.tg_constraint]
+            ctx,
+            self.source,
+            [self.job_constraint],
+            [self.tg_drivers, self.tg_constraint, self.tg_devices],
         )
         # distinct_* depend on the plan so far, so they run after the cacheable checks.
         self.distinct_hosts = DistinctHostsIterator(ctx, self.wrapped)
@@ -144,6 +150,7 @@ class GenericStack:
             constraints += task.constraints
         self.tg_drivers.set_drivers({task.driver for task in tg.tasks})
         self.tg_constraint.set_constraints(constraints)
+        self.tg_devices.set_task_group(tg)
         self.ctx.eligibility.group_escaped[tg.name] = any(escapes_class(c) for c in constraints)
         self.wrapped.set_task_group(tg.name)
         self.distinct_hosts.set_task_group(tg)
@@ -175,8 +182,12 @@ class SystemStack:
         self.job_constraint = ConstraintChecker(ctx)
         self.tg_drivers = DriverChecker(ctx)
         self.tg_constraint = ConstraintChecker(ctx)
+        self.tg_devices = DeviceChecker(ctx)
         self.wrapped = FeasibilityWrapper(
-            ctx, self.source, [self.job_constraint], [self.tg_drivers, self.tg_constraint]
+            ctx,
+            self.source,
+            [self.job_constraint],
+            [self.tg_drivers, self.tg_constraint, self.tg_devices],
         )
         # distinct_property still limits how many nodes per property value run the group.
         self.distinct_property = DistinctPropertyIterator(ctx, self.wrapped)
@@ -203,6 +214,7 @@ class SystemStack:
             constraints += task.constraints
         self.tg_drivers.set_drivers({task.driver for task in tg.tasks})
         self.tg_constraint.set_constraints(constraints)
+        self.tg_devices.set_task_group(tg)
         self.wrapped.set_task_group(tg.name)
         self.distinct_property.set_task_group(tg)
         self.bin_pack.set_task_group(tg)

@@ -1,16 +1,26 @@
 """Blocked evaluations: evals that could not place everything, parked until capacity changes.
 
-Nomad's ``nomad/blocked_evals.go``, simplified: every blocked eval is treated as "escaped"
-(any capacity change may help it), so a node becoming ready, a node registering or an
-allocation becoming terminal unblocks all of them into the broker. Only one blocked eval is
-kept per job; an older duplicate is handed back for the leader to cancel. An eval blocked
-on a snapshot older than the last capacity change is unblocked at once, so a change that
-happened while it was being scheduled is not missed.
+Nomad's ``nomad/blocked_evals.go``. A blocked eval records, per computed node class, whether
+the job's constraints could ever fit that class (``ClassEligibility``), and whether it
+"escaped" class caching (constraints on ``unique.*`` targets, which a class cannot capture).
+When capacity appears on a node (it registers or becomes ready, or an allocation on it
+becomes terminal), the leader calls :meth:`BlockedEvals.unblock` with the node's class:
+
+- escaped evals are unblocked by capacity on any node;
+- the others only when the class is eligible for them, or unknown to them (a class created
+  after they were scheduled may fit); a class they found ineligible leaves them blocked.
+
+Only one blocked eval is kept per job; an older duplicate is handed back for the leader to
+cancel. An eval blocked on a snapshot older than the last capacity change on a class that
+could help it is unblocked at once, so a change that happened while it was being scheduled
+is not missed.
 
 Lives on the event loop of the leader only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from nomadic.structs import Evaluation
 
@@ -21,13 +31,20 @@ __all__ = ["BlockedEvals"]
 JobKey = tuple[str, str]
 
 
+def _helps(ev: Evaluation, computed_class: str) -> bool:
+    """Whether capacity on a node of ``computed_class`` could let ``ev`` place more."""
+    if ev.escaped_computed_class or not computed_class:
+        return True
+    return ev.class_eligibility.get(computed_class, True)
+
+
 class BlockedEvals:
     def __init__(self, broker: EvalBroker) -> None:
         self._broker = broker
         self._enabled = False
         self._by_job: dict[JobKey, Evaluation] = {}
         self._duplicates: list[Evaluation] = []
-        self._unblock_index = 0
+        self._unblock_indexes: dict[str, int] = {}  # computed class -> last capacity change
 
     @property
     def enabled(self) -> bool:
@@ -37,7 +54,7 @@ class BlockedEvals:
         if not enabled:
             self._by_job.clear()
             self._duplicates.clear()
-            self._unblock_index = 0
+            self._unblock_indexes.clear()
         self._enabled = enabled
 
     def block(self, ev: Evaluation) -> None:
@@ -52,12 +69,20 @@ class BlockedEvals:
                 self._duplicates.append(ev)
                 return
             self._duplicates.append(existing)
-        if ev.snapshot_index and ev.snapshot_index < self._unblock_index:
+        if self._missed_unblock(ev):
             # Capacity changed after the scheduler's snapshot: retry right away.
             self._by_job.pop(key, None)
             self._broker.enqueue(ev)
             return
         self._by_job[key] = ev
+
+    def _missed_unblock(self, ev: Evaluation) -> bool:
+        if not ev.snapshot_index:
+            return False
+        return any(
+            index > ev.snapshot_index and _helps(ev, cls)
+            for cls, index in self._unblock_indexes.items()
+        )
 
     def untrack(self, namespace: str, job_id: str, keep_eval_id: str = "") -> None:
         """Forget the job's blocked eval (a newer eval for the job completed)."""
@@ -66,16 +91,18 @@ class BlockedEvals:
         if existing is not None and existing.id != keep_eval_id:
             del self._by_job[key]
 
-    def unblock(self, index: int) -> int:
-        """Capacity changed at ``index``: move every blocked eval to the broker."""
+    def unblock(self, index: int, classes: Iterable[str] = ("",)) -> int:
+        """Capacity changed at ``index`` on nodes of ``classes`` ("" = unknown class): move
+        every blocked eval that such a node could help to the broker."""
         if not self._enabled:
             return 0
-        self._unblock_index = max(self._unblock_index, index)
-        evals = list(self._by_job.values())
-        self._by_job.clear()
-        for ev in evals:
-            self._broker.enqueue(ev)
-        return len(evals)
+        classes = set(classes) or {""}
+        for cls in classes:
+            self._unblock_indexes[cls] = max(self._unblock_indexes.get(cls, 0), index)
+        ready = [key for key, ev in self._by_job.items() if any(_helps(ev, cls) for cls in classes)]
+        for key in ready:
+            self._broker.enqueue(self._by_job.pop(key))
+        return len(ready)
 
     def take_duplicates(self) -> list[Evaluation]:
         out, self._duplicates = self._duplicates, []
@@ -85,4 +112,5 @@ class BlockedEvals:
         return list(self._by_job.values())
 
     def stats(self) -> dict[str, int]:
-        return {"TotalBlocked": len(self._by_job), "TotalEscaped": len(self._by_job)}
+        escaped = sum(1 for ev in self._by_job.values() if ev.escaped_computed_class)
+        return {"TotalBlocked": len(self._by_job), "TotalEscaped": escaped}

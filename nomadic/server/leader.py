@@ -5,7 +5,8 @@ evals and plan queue; refill them from the evaluations in state; start the plan 
 and the node drainer;
 give every live node the failover heartbeat TTL; start the reapers that mark evals which
 exhausted their delivery limit as failed (with a delayed follow-up eval) and cancel evals
-made redundant by newer ones. On losing it, all of that stops and is dropped.
+made redundant by newer ones; restore the periodic dispatcher (which catches up, once, a
+launch missed during the change). On losing it, all of that stops and is dropped.
 
 FSM notifications (evaluations upserted, capacity freed) arrive here on the event loop and
 are routed to the broker and the blocked-evals tracker while this server leads.
@@ -41,6 +42,7 @@ from .broker import FAILED_QUEUE, EvalBroker
 from .drainer import NodeDrainer
 from .endpoints.base import now_ns
 from .heartbeat import Heartbeater
+from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
 
@@ -59,6 +61,7 @@ class LeaderHost(Protocol):
     blocked: BlockedEvals
     plan_queue: PlanQueue
     heartbeater: Heartbeater
+    periodic: PeriodicDispatch
 
     def snapshot(self) -> Snapshot: ...
 
@@ -91,6 +94,8 @@ class LeaderDuties:
             asyncio.ensure_future(self._reap_cancelable()),
             asyncio.ensure_future(NodeDrainer(h).run()),
         ]
+        h.periodic.start()
+        self._tasks.append(asyncio.ensure_future(h.periodic.restore()))
 
     async def revoke(self) -> None:
         if not self.active:
@@ -102,6 +107,7 @@ class LeaderDuties:
         h.broker.set_enabled(False)
         h.blocked.set_enabled(False)
         h.heartbeater.clear_all()
+        await h.periodic.stop()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -114,9 +120,13 @@ class LeaderDuties:
             for ev in evals:
                 self._route(ev)
 
-    def on_capacity(self, index: int) -> None:
+    def on_jobs(self, keys: list[tuple[str, str]]) -> None:
         if self.active:
-            self._host.blocked.unblock(index)
+            self._host.periodic.on_jobs(keys)
+
+    def on_capacity(self, index: int, classes: frozenset[str] = frozenset()) -> None:
+        if self.active:
+            self._host.blocked.unblock(index, classes)
 
     def _route(self, ev: Evaluation) -> None:
         if ev.status == EVAL_STATUS_PENDING:

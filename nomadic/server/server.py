@@ -36,7 +36,7 @@ from nomadic.state.entries import (
 from nomadic.state.fsm import FSM
 from nomadic.state.snapshot import Snapshot
 from nomadic.state.store import StateStore
-from nomadic.structs import Evaluation, Job, Plan, PlanResult, SchedulerConfiguration
+from nomadic.structs import Evaluation, Job, SchedulerConfiguration
 from nomadic.structs.consts import (
     DEFAULT_DATACENTER,
     DEFAULT_REGION,
@@ -49,11 +49,19 @@ from nomadic.structs.consts import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobDispatchRequest,
+    JobDispatchResponse,
+    JobPlanResponse,
     JobRegisterRequest,
     JobRegisterResponse,
+    JobRevertRequest,
+    JobScaleRequest,
+    JobScaleStatusResponse,
     NodeUpdateDrainRequest,
     NodeUpdateEligibilityRequest,
     NodeUpdateResponseEvals,
+    PeriodicForceRequest,
+    PeriodicForceResponse,
     SchedulerSetConfigResponse,
     ServerMember,
 )
@@ -61,11 +69,13 @@ from nomadic.structs.requests import (
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
+from .endpoints.eval import EvalEndpoint
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
-from .worker import SchedulerFactory, Worker, default_scheduler_factory
+from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
 
 if TYPE_CHECKING:
     from .local_rpc import LocalServerRPC
@@ -78,6 +88,8 @@ RAFT_WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 # (method, request, reply type) -> reply, answered by the leader
 Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
+# the leader's Eval/Plan endpoints over gRPC for this follower's workers, None if unknown
+RemoteLeader = Callable[[], SchedulingLeader | None]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
 
 
@@ -91,7 +103,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     rpc_port: int = 4647
     advertise_addr: str = ""  # address peers and clients use; "" means bind_addr
     peers: list[str] = msgspec.field(default_factory=list)  # other servers' raft "host:port"
-    num_schedulers: int | None = None  # None: one per CPU core
+    num_schedulers: int | None = None  # None: one per CPU core; 0: this server never schedules
     enabled_schedulers: list[str] = msgspec.field(
         default_factory=lambda: [
             JOB_TYPE_SERVICE,
@@ -143,9 +155,13 @@ class Server:
         self.jobs = JobEndpoint(self)
         self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
         self.allocs = AllocEndpoint(self)
+        self.evals = EvalEndpoint(self)
+        self.periodic = PeriodicDispatch(self)
         self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
+        self.remote_leader: RemoteLeader | None = None
+        self.workers: list[Worker] = []
         self.rpc_by_raft: dict[str, str] = {}  # Raft address -> RPC address, from joins
         self.name_by_raft: dict[str, str] = {}  # Raft address -> member name, from joins
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -161,18 +177,23 @@ class Server:
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
+        self.fsm.add_job_listener(
+            lambda keys: loop.call_soon_threadsafe(self._leader.on_jobs, keys)
+        )
         self.fsm.add_capacity_listener(
-            lambda index: loop.call_soon_threadsafe(self._leader.on_capacity, index)
+            lambda index, classes: loop.call_soon_threadsafe(
+                self._leader.on_capacity, index, classes
+            )
         )
         self.raft.add_leadership_listener(self._on_leadership)
         await self.raft.start()
-        count = self.config.num_schedulers or os.cpu_count() or 1
-        self._tasks = [
-            asyncio.ensure_future(
-                Worker(self, self._factory, list(self.config.enabled_schedulers), i).run()
-            )
-            for i in range(count)
-        ]
+        count = self.config.num_schedulers
+        if count is None:
+            count = os.cpu_count() or 1
+        schedulers = list(self.config.enabled_schedulers)
+        self.workers = [Worker(self, self._factory, schedulers, i) for i in range(count)]
+        self._tasks = [asyncio.ensure_future(w.run()) for w in self.workers]
+        log.info("started %d scheduler workers (%s)", count, ", ".join(schedulers))
 
     async def shutdown(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -232,6 +253,15 @@ class Server:
                     raise
                 log.warning("raft write not confirmed (attempt %d); retrying", attempt)
                 continue
+            except NoLeaderError:
+                if attempt == 1:
+                    raise
+                # an earlier attempt is in some log and may still commit: "no leader" would
+                # wrongly tell the caller that nothing was written
+                raise RaftError(
+                    "raft commit not confirmed and leadership lost; the write may or may not "
+                    "have been applied (retrying it is safe)"
+                ) from None
             if result.error:
                 raise RaftError(f"raft entry rejected by the state machine: {result.error}")
             return result.index
@@ -240,9 +270,17 @@ class Server:
     async def _commit(self, payload: Payload) -> int:
         return await self.apply(payload)
 
-    async def submit_plan(self, plan: Plan) -> PlanResult:
-        """Plan.Submit: queue the plan for the applier and wait for its result."""
-        return await self.plan_queue.enqueue(plan)
+    @property
+    def name(self) -> str:
+        return f"{self.config.node_name}.{self.region}"
+
+    def scheduling_leader(self) -> SchedulingLeader | None:
+        """Where this server's workers get evals: in-process on the leader, else over gRPC."""
+        if self.is_leader():
+            return self.evals
+        if self.raft.is_leader() or self.remote_leader is None:
+            return None  # leadership being established, or no transport to the leader
+        return self.remote_leader()
 
     async def wait_for_index(self, min_index: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
@@ -285,6 +323,12 @@ class Server:
             job, enforce_index=enforce_index, job_modify_index=job_modify_index
         )
 
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """Job.Plan: a scheduler dry run on this server's state; nothing is written."""
+        from .endpoints.job_plan import plan_job
+
+        return await plan_job(self.snapshot(), job, diff=diff)
+
     async def job_deregister(
         self, namespace: str, job_id: str, *, purge: bool = False
     ) -> JobDeregisterResponse:
@@ -309,6 +353,44 @@ class Server:
             return sresp
         self.require_leader()
         return await self.allocs.stop(alloc_id)
+
+    async def _on_leader(
+        self, method: str, req: Any, reply: type[T], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Run ``local`` here when leading, else forward ``method`` to the leader."""
+        if not self.is_leader() and self.forwarder is not None:
+            forwarded: T = await self.forwarder(method, req, reply)
+            return forwarded
+        self.require_leader()
+        return await local()
+
+    async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
+        return await self._on_leader(
+            "Job.Dispatch", req, JobDispatchResponse, lambda: self.jobs.dispatch(req)
+        )
+
+    async def job_periodic_force(self, namespace: str, job_id: str) -> PeriodicForceResponse:
+        async def force() -> PeriodicForceResponse:
+            ev = await self.periodic.force(namespace, job_id)
+            stored = self.snapshot().eval_by_id(ev.id)
+            index = stored.create_index if stored else self.store.latest_index()
+            return PeriodicForceResponse(eval_id=ev.id, eval_create_index=index, index=index)
+
+        req = PeriodicForceRequest(job_id=job_id, namespace=namespace)
+        return await self._on_leader("Job.PeriodicForce", req, PeriodicForceResponse, force)
+
+    async def job_revert(self, req: JobRevertRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Revert", req, JobRegisterResponse, lambda: self.jobs.revert(req)
+        )
+
+    async def job_scale(self, req: JobScaleRequest) -> JobRegisterResponse:
+        return await self._on_leader(
+            "Job.Scale", req, JobRegisterResponse, lambda: self.jobs.scale(req)
+        )
+
+    def job_scale_status(self, namespace: str, job_id: str) -> JobScaleStatusResponse:
+        return self.jobs.scale_status(namespace, job_id)
 
     async def node_update_drain(self, req: NodeUpdateDrainRequest) -> NodeUpdateResponseEvals:
         """Node.UpdateDrain: start or stop draining a node."""
@@ -379,6 +461,26 @@ class Server:
         if self.raft.is_leader():
             self._leader.establish()
         return index
+
+    async def raft_remove_peer(self, address: str) -> str:
+        """Operator.RaftRemovePeer: drop a (dead) server from the Raft configuration.
+
+        ``address`` is its Raft address (list-peers' ID and Address) or its RPC address;
+        returns the Raft address removed.
+        """
+        if not self.is_leader() and self.forwarder is not None:
+            from nomadic.rpc.wire import RemovePeerRequest
+
+            removed: str = await self.forwarder(
+                "Operator.RaftRemovePeer", RemovePeerRequest(address=address), str
+            )
+            return removed
+        self.require_leader()
+        by_rpc = {rpc: raft for raft, rpc in self.rpc_by_raft.items()}
+        raft_addr = address if address in self.raft.peers() else by_rpc.get(address, address)
+        await self.raft.remove_peer(raft_addr)
+        log.info("removed raft peer %s (%s)", raft_addr, address)
+        return raft_addr
 
     def leader_addr(self) -> str:
         if self.is_leader():

@@ -27,6 +27,7 @@ from nomadic.structs import (
     Job,
     JobSummary,
     Node,
+    PeriodicLaunch,
     SchedulerConfiguration,
     from_msgpack,
     to_msgpack,
@@ -46,7 +47,9 @@ REQUEST_ID_WINDOW = 8192  # how many recent request IDs are remembered for dedup
 SNAPSHOT_VERSION = 1
 
 EvalListener = Callable[[list[Evaluation]], object]
-CapacityListener = Callable[[int], object]
+# (index, computed classes of the nodes that gained capacity; "" when unknown)
+CapacityListener = Callable[[int, frozenset[str]], object]
+JobListener = Callable[[list[tuple[str, str]]], object]  # (namespace, job ID) upserted/deleted
 
 
 class ApplyResult(msgspec.Struct, frozen=True):
@@ -66,6 +69,7 @@ class FSMSnapshot(msgspec.Struct, array_like=True):
     evals: list[Evaluation]
     allocs: list[Allocation]
     nodes: list[Node]
+    periodic_launches: list[PeriodicLaunch] = msgspec.field(default_factory=list)
     scheduler_config: SchedulerConfiguration | None = None
 
 
@@ -76,12 +80,17 @@ class FSM:
         self._request_ids: OrderedDict[str, int] = OrderedDict()
         self._eval_listeners: list[EvalListener] = []
         self._capacity_listeners: list[CapacityListener] = []
+        self._job_listeners: list[JobListener] = []
 
     def add_eval_listener(self, fn: EvalListener) -> None:
         self._eval_listeners.append(fn)
 
     def add_capacity_listener(self, fn: CapacityListener) -> None:
         self._capacity_listeners.append(fn)
+
+    def add_job_listener(self, fn: JobListener) -> None:
+        """``fn(keys)`` after jobs were registered, stopped or purged (periodic dispatcher)."""
+        self._job_listeners.append(fn)
 
     def apply(self, index: int, entry: bytes) -> ApplyResult:
         """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
@@ -109,6 +118,13 @@ class FSM:
         if p.eval is not None:
             ev = msgspec.structs.replace(p.eval, job_modify_index=job.job_modify_index)
             self._evals(index, [ev])
+        self._jobs_changed([(job.namespace, job.id)])
+
+    def _periodic_launch(self, index: int, p: e.PeriodicLaunchRequest) -> None:
+        if self.store.snapshot().job_by_id(p.job.namespace, p.job.id) is not None:
+            return  # this launch was already recorded (a retried or repeated launch)
+        self.store.upsert_periodic_launch(index, p.launch)
+        self._job_register(index, e.JobRegister(job=p.job, eval=p.eval))
 
     def _job_deregister(self, index: int, p: e.JobDeregister) -> None:
         if p.purge:
@@ -119,6 +135,7 @@ class FSM:
                 stopped = msgspec.structs.replace(job, stop=True, submit_time=p.submit_time)
                 self.store.upsert_job(index, stopped)
         self._evals(index, [p.eval] if p.eval else [])
+        self._jobs_changed([(p.namespace, p.job_id)])
 
     def _eval_update(self, index: int, p: e.EvalUpdateRequest) -> None:
         self._evals(index, p.evals)
@@ -127,26 +144,27 @@ class FSM:
         before = self.store.snapshot()
         self.store.update_allocs_from_client(index, p.allocs)
         self._evals(index, p.evals)
-        freed = any(
-            (old := before.alloc_by_id(u.id)) is not None
+        freed = [
+            old.node_id
+            for u in p.allocs
+            if (old := before.alloc_by_id(u.id)) is not None
             and not old.client_terminal()
             and u.client_status in ("complete", "failed", "lost")
-            for u in p.allocs
-        )
+        ]
         if freed:
-            self._capacity(index)
+            self._capacity(index, freed)
 
     def _node_register(self, index: int, p: e.NodeRegister) -> None:
         self.store.upsert_node(index, p.node)
         self._evals(index, p.evals)
         if p.node.status == NODE_STATUS_READY:
-            self._capacity(index)
+            self._capacity(index, [p.node.id])
 
     def _node_update_status(self, index: int, p: e.NodeUpdateStatus) -> None:
         self.store.update_node_status(index, p.node_id, p.status, p.updated_at)
         self._evals(index, p.evals)
         if p.status == NODE_STATUS_READY:
-            self._capacity(index)
+            self._capacity(index, [p.node_id])
 
     def _node_deregister(self, index: int, p: e.NodeDeregister) -> None:
         self.store.delete_nodes(index, p.node_ids)
@@ -161,7 +179,7 @@ class FSM:
         self.store.upsert_allocs(index, allocs)
         self._evals(index, p.evals)
         if p.allocs_stopped or p.allocs_preempted:
-            self._capacity(index)
+            self._capacity(index, [a.node_id for a in (*p.allocs_stopped, *p.allocs_preempted)])
 
     def _alloc_desired_transition(self, index: int, p: e.AllocDesiredTransitionUpdate) -> None:
         self.store.update_desired_transitions(index, p.allocs)
@@ -182,13 +200,13 @@ class FSM:
         )
         self._evals(index, p.evals)
         if p.mark_eligible:
-            self._capacity(index)
+            self._capacity(index, [p.node_id])
 
     def _node_update_eligibility(self, index: int, p: e.NodeUpdateEligibility) -> None:
         self.store.update_node_eligibility(index, p.node_id, p.eligibility, p.event)
         self._evals(index, p.evals)
         if p.eligibility == NODE_ELIGIBLE:
-            self._capacity(index)
+            self._capacity(index, [p.node_id])
 
     def _barrier(self, index: int, p: e.Barrier) -> None:
         pass
@@ -210,9 +228,18 @@ class FSM:
         for fn in list(self._eval_listeners):
             fn(stored)
 
-    def _capacity(self, index: int) -> None:
+    def _jobs_changed(self, keys: list[tuple[str, str]]) -> None:
+        for fn in list(self._job_listeners):
+            fn(keys)
+
+    def _capacity(self, index: int, node_ids: list[str]) -> None:
+        snap = self.store.snapshot()
+        classes = frozenset(
+            (node.computed_class if (node := snap.node_by_id(n)) is not None else "")
+            for n in node_ids
+        )
         for fn in list(self._capacity_listeners):
-            fn(index)
+            fn(index, classes)
 
     # -- snapshots ----------------------------------------------------------------------
 
@@ -230,6 +257,7 @@ class FSM:
             evals=[t.evals[k] for k in sorted(t.evals.keys())],
             allocs=[t.allocs[k] for k in sorted(t.allocs.keys())],
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
+            periodic_launches=[t.periodic_launch[k] for k in sorted(t.periodic_launch.keys())],
             scheduler_config=t.scheduler_config.get(SCHEDULER_CONFIG_KEY),
         )
         return to_msgpack(snap)
@@ -286,6 +314,7 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
         table_index=immutables.Map(snap.table_index),
+        periodic_launch=immutables.Map({(p.namespace, p.id): p for p in snap.periodic_launches}),
         scheduler_config=immutables.Map(
             {SCHEDULER_CONFIG_KEY: snap.scheduler_config} if snap.scheduler_config else {}
         ),
@@ -304,6 +333,7 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: FSM._alloc_desired_transition,  # type: ignore[dict-item]
     e.MessageType.BARRIER: FSM._barrier,  # type: ignore[dict-item]
     e.MessageType.SNAPSHOT_RESTORE: FSM._snapshot_restore,  # type: ignore[dict-item]
+    e.MessageType.PERIODIC_LAUNCH: FSM._periodic_launch,  # type: ignore[dict-item]
     e.MessageType.SCHEDULER_CONFIG: FSM._scheduler_config,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_DRAIN: FSM._node_update_drain,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_ELIGIBILITY: FSM._node_update_eligibility,  # type: ignore[dict-item]

@@ -14,6 +14,7 @@ from nomadic.structs import (
     Job,
     JobSummary,
     Node,
+    PeriodicLaunch,
     SchedulerConfiguration,
 )
 
@@ -31,6 +32,14 @@ class StateSnapshot(Protocol):
     def job_by_id(self, namespace: str, job_id: str) -> Job | None: ...
     def jobs(self, namespace: str | None = None, prefix: str = "") -> list[Job]:
         """Jobs sorted by ID; ``namespace=None`` means every namespace."""
+        ...
+
+    def children(self, namespace: str, parent_id: str) -> list[Job]:
+        """Children of a periodic or parameterized job (``<parent>/...``), sorted by ID."""
+        ...
+
+    def periodic_launch(self, namespace: str, job_id: str) -> PeriodicLaunch | None:
+        """When the periodic job last launched a child."""
         ...
 
     def job_versions(self, namespace: str, job_id: str) -> list[Job]:

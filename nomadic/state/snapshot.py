@@ -10,6 +10,7 @@ Objects stored in the tables are shared, not copied: callers must treat them as 
 
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 import immutables
@@ -20,6 +21,7 @@ from nomadic.structs import (
     Job,
     JobSummary,
     Node,
+    PeriodicLaunch,
     SchedulerConfiguration,
 )
 
@@ -36,9 +38,19 @@ class _Indexed(Protocol):
 T = TypeVar("T", bound=_Indexed)
 
 JobKey = tuple[str, str]
+_BY_CREATE_INDEX = operator.attrgetter("create_index", "id")
 
 # Names of the tables whose write index is tracked (what blocking queries watch).
-TABLES = ("jobs", "job_versions", "job_summary", "evals", "allocs", "nodes", "scheduler_config")
+TABLES = (
+    "jobs",
+    "job_versions",
+    "job_summary",
+    "evals",
+    "allocs",
+    "nodes",
+    "periodic_launch",
+    "scheduler_config",
+)
 SCHEDULER_CONFIG_KEY = "config"  # the scheduler_config table holds one row
 
 
@@ -58,6 +70,8 @@ class Tables(NamedTuple):
     evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
     # table name -> last index that changed it
     table_index: immutables.Map[str, int]
+    # last launch of each periodic job (Nomad's periodic_launch table)
+    periodic_launch: immutables.Map[JobKey, PeriodicLaunch]
     # one row, SCHEDULER_CONFIG_KEY; absent until an operator sets it (defaults apply)
     scheduler_config: immutables.Map[str, SchedulerConfiguration] = immutables.Map()
 
@@ -96,6 +110,13 @@ class Snapshot:
             if (namespace is None or ns == namespace) and jid.startswith(prefix)
         ]
         return sorted(found, key=lambda j: (j.id, j.namespace))
+
+    def children(self, namespace: str, parent_id: str) -> list[Job]:
+        """Jobs launched from a periodic or parameterized parent, sorted by ID."""
+        return [j for j in self.jobs(namespace, parent_id + "/") if j.parent_id == parent_id]
+
+    def periodic_launch(self, namespace: str, job_id: str) -> PeriodicLaunch | None:
+        return self._t.periodic_launch.get((namespace, job_id))
 
     def job_versions(self, namespace: str, job_id: str) -> list[Job]:
         return list(self._t.job_versions.get((namespace, job_id), ()))
@@ -151,4 +172,4 @@ class Snapshot:
         if not ids:
             return []
         found = [table[i] for i in ids if i in table]
-        return sorted(found, key=lambda o: (o.create_index, o.id))
+        return sorted(found, key=_BY_CREATE_INDEX)

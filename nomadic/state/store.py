@@ -26,6 +26,7 @@ from nomadic.structs import (
     Job,
     Node,
     NodeEvent,
+    PeriodicLaunch,
     SchedulerConfiguration,
 )
 from nomadic.structs.consts import (
@@ -76,6 +77,10 @@ class StateStore:
     def delete_job(self, index: int, namespace: str, job_id: str) -> None:
         with self._txn(index) as t:
             t.delete_job((namespace, job_id))
+
+    def upsert_periodic_launch(self, index: int, launch: PeriodicLaunch) -> None:
+        with self._txn(index) as t:
+            t.upsert_periodic_launch(launch)
 
     # -- evals ----------------------------------------------------------------------------
 
@@ -322,7 +327,13 @@ class _Txn:
                 submit_time=old.submit_time,
             )
         job = _replace(job, modify_index=self.index, status=job.status or "pending")
-        self.put("jobs", key, job)
+        self.put_job(key, job)
+        if job.is_periodic() and self.get("periodic_launch", key) is None:
+            # Nomad records the registration as the first "launch": nothing is caught up
+            # for the time before the job existed.
+            self.upsert_periodic_launch(
+                PeriodicLaunch(id=job.id, namespace=job.namespace, launch=job.submit_time)
+            )
         versions: tuple[Job, ...] = self.get("job_versions", key) or ()
         kept = [v for v in versions if v.version != job.version]
         self.put("job_versions", key, (job, *kept)[:MAX_JOB_VERSIONS])
@@ -332,9 +343,42 @@ class _Txn:
         return job
 
     def delete_job(self, key: JobKey) -> None:
+        old: Job | None = self.get("jobs", key)
+        if old is not None:
+            self._count_child(old, -1)
         self.delete("jobs", key)
         self.delete("job_versions", key)
         self.delete("job_summary", key)
+        self.delete("periodic_launch", key)
+
+    def put_job(self, key: JobKey, job: Job) -> None:
+        """Store ``job``, keeping its parent's Children counts (pending/running/dead) in step."""
+        old: Job | None = self.get("jobs", key)
+        self.put("jobs", key, job)
+        if job.parent_id and (old is None or old.status != job.status):
+            if old is not None:
+                self._count_child(old, -1)
+            self._count_child(job, 1)
+
+    def _count_child(self, job: Job, delta: int) -> None:
+        if not job.parent_id:
+            return
+        pkey = (job.namespace, job.parent_id)
+        summary = self.get("job_summary", pkey)
+        if summary is None:
+            return
+        new = summaries.count_child(summary, job.status, delta, self.index)
+        self.put("job_summary", pkey, new)
+
+    def upsert_periodic_launch(self, launch: PeriodicLaunch) -> None:
+        key = (launch.namespace, launch.id)
+        old: PeriodicLaunch | None = self.get("periodic_launch", key)
+        create = old.create_index if old is not None else self.index
+        self.put(
+            "periodic_launch",
+            key,
+            _replace(launch, create_index=create, modify_index=self.index),
+        )
 
     # evals
 
@@ -387,4 +431,4 @@ class _Txn:
                 continue
             status = summaries.job_status(job, view.allocs_by_job(*key), view.evals_by_job(*key))
             if status != job.status:
-                self.put("jobs", key, _replace(job, status=status, modify_index=self.index))
+                self.put_job(key, _replace(job, status=status, modify_index=self.index))

@@ -8,11 +8,10 @@ status (``updateSummaryWithAlloc``), with ``Queued`` taken from the latest evalu
 
 from __future__ import annotations
 
-import copy
-
 import msgspec
 
 from nomadic.structs import Allocation, Evaluation, Job, JobSummary, JobSummaryCounts
+from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     ALLOC_CLIENT_COMPLETE,
     ALLOC_CLIENT_FAILED,
@@ -26,7 +25,14 @@ from nomadic.structs.consts import (
     JOB_TYPE_SYSTEM,
 )
 
-__all__ = ["apply_alloc", "apply_queued", "job_status", "spec_changed", "summary_for_job"]
+__all__ = [
+    "apply_alloc",
+    "apply_queued",
+    "count_child",
+    "job_status",
+    "spec_changed",
+    "summary_for_job",
+]
 
 # client status -> JobSummaryCounts field
 _BINS = {
@@ -62,7 +68,7 @@ def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSum
     if existing is None:
         summary = JobSummary(job_id=job.id, namespace=job.namespace, create_index=index)
     else:
-        summary = copy.deepcopy(existing)
+        summary = clone(existing)
     for tg in job.task_groups:
         summary.summary.setdefault(tg.name, JobSummaryCounts())
     summary.modify_index = index
@@ -75,7 +81,7 @@ def apply_alloc(
     """The summary after ``old`` became ``new``; None when nothing changed."""
     if old is not None and old.client_status == new.client_status:
         return None
-    summary = copy.deepcopy(summary)
+    summary = clone(summary)
     counts = summary.summary.setdefault(new.task_group, JobSummaryCounts())
     if old is None:
         if new.client_status == ALLOC_CLIENT_PENDING:
@@ -94,7 +100,7 @@ def apply_alloc(
 def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> JobSummary | None:
     """Set each group's ``Queued`` from the eval's QueuedAllocations; None when unchanged."""
     changed = False
-    new = copy.deepcopy(summary)
+    new = clone(summary)
     for tg, queued in evaluation.queued_allocations.items():
         counts = new.summary.get(tg)
         if counts is not None and counts.queued != queued:
@@ -102,6 +108,16 @@ def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> Job
             changed = True
     if not changed:
         return None
+    new.modify_index = index
+    return new
+
+
+def count_child(summary: JobSummary, status: str, delta: int, index: int) -> JobSummary:
+    """A parent's summary with one child counted in (``delta`` 1) or out (-1) of ``status``."""
+    new = clone(summary)
+    children = new.children
+    field = {JOB_STATUS_RUNNING: "running", JOB_STATUS_DEAD: "dead"}.get(status, "pending")
+    setattr(children, field, max(getattr(children, field) + delta, 0))
     new.modify_index = index
     return new
 

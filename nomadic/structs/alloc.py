@@ -27,10 +27,20 @@ class AllocatedMemoryResources(Base):
     memory_max_mb: int = 0
 
 
+class AllocatedDeviceResource(Base):
+    """Device instances given to one task: which group, and the instance IDs."""
+
+    vendor: str = ""
+    type: str = ""
+    name: str = ""
+    device_ids: list[str] = msgspec.field(default_factory=list)
+
+
 class AllocatedTaskResources(Base):
     cpu: AllocatedCpuResources = msgspec.field(default_factory=AllocatedCpuResources, name="Cpu")
     memory: AllocatedMemoryResources = msgspec.field(default_factory=AllocatedMemoryResources)
     networks: list[NetworkResource] = msgspec.field(default_factory=list)
+    devices: list[AllocatedDeviceResource] = msgspec.field(default_factory=list)
 
 
 class AllocatedPortMapping(Base):
@@ -55,6 +65,15 @@ class AllocatedResources(Base):
         cpu = sum(t.cpu.cpu_shares for t in self.tasks.values())
         mem = sum(t.memory.memory_mb for t in self.tasks.values())
         return cpu, mem, self.shared.disk_mb
+
+    def device_ids(self) -> list[tuple[str, str]]:
+        """(device group "vendor/type/name", instance ID) of every device instance held."""
+        return [
+            (f"{d.vendor}/{d.type}/{d.name}", i)
+            for t in self.tasks.values()
+            for d in t.devices
+            for i in d.device_ids
+        ]
 
     def ports(self) -> list[int]:
         used = [p.value for p in self.shared.ports]

@@ -1,6 +1,7 @@
 """Resource arithmetic shared by the scheduler and the plan applier (Nomad's ``structs/funcs.go``).
 
-- :func:`allocs_fit`: do these allocations fit on this node? (cpu, memory, disk, ports)
+- :func:`allocs_fit`: do these allocations fit on this node? (cpu, memory, disk, ports,
+  device instances)
 - :func:`score_fit_binpack` / :func:`score_fit_spread`: how good a fit a node is, in [0, 18]
 - :func:`used_ports` / :func:`parse_port_ranges`: which host ports a set of allocations holds
 - :func:`compute_node_class`: the hash that groups nodes which are identical for feasibility
@@ -12,6 +13,8 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
+
+import msgspec
 
 from .alloc import Allocation
 from .node import Node
@@ -36,6 +39,7 @@ DIMENSION_CPU = "cpu"
 DIMENSION_MEMORY = "memory"
 DIMENSION_DISK = "disk"
 DIMENSION_PORT_COLLISION = "network: port collision"
+DIMENSION_DEVICES = "device oversubscribed"
 
 
 def node_available(node: Node) -> tuple[int, int, int]:
@@ -115,7 +119,16 @@ def allocs_fit(node: Node, allocs: list[Allocation]) -> tuple[bool, str]:
     _, collision = used_ports(node, live)
     if collision:
         return False, DIMENSION_PORT_COLLISION
+    if not _devices_fit(live):
+        return False, DIMENSION_DEVICES
     return True, ""
+
+
+def _devices_fit(live: list[Allocation]) -> bool:
+    """No device instance is held by two allocations (instances the node no longer reports
+    are ignored, as Nomad's DeviceAccounter does)."""
+    held = [d for a in live for d in a.allocated_resources.device_ids()]
+    return len(set(held)) == len(held)
 
 
 def compute_free_percentage(node: Node, util: tuple[int, int, int]) -> tuple[float, float]:
@@ -148,7 +161,7 @@ def compute_node_class(node: Node) -> str:
     Nodes with the same class pass or fail the same constraints, so the scheduler checks a
     class once per evaluation.
     """
-    payload = {
+    payload: dict[str, object] = {
         "datacenter": node.datacenter,
         "class": node.node_class,
         "pool": node.node_pool,
@@ -158,5 +171,10 @@ def compute_node_class(node: Node) -> str:
             name: [info.detected, info.healthy] for name, info in sorted(node.drivers.items())
         },
     }
+    if node.node_resources.devices:  # only then, so classes of nodes without devices stay put
+        payload["devices"] = sorted(
+            [g.id_tuple(), json.dumps(msgspec.to_builtins(g.attributes), sort_keys=True)]
+            for g in node.node_resources.devices
+        )
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return f"v1:{int(digest[:16], 16)}"

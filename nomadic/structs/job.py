@@ -12,6 +12,24 @@ import msgspec
 
 from .codec import Base
 from .consts import DEFAULT_NAMESPACE, DEFAULT_NODE_POOL, DEFAULT_REGION, JOB_TYPE_SERVICE
+from .jobextras import (
+    ChangeScript,
+    CheckRestart,
+    CNIConfig,
+    Consul,
+    CSIPluginConfig,
+    DisconnectStrategy,
+    DNSConfig,
+    JobUIConfig,
+    Multiregion,
+    ScalingPolicy,
+    ServiceWeights,
+    Vault,
+    VolumeMount,
+    VolumeRequest,
+    WaitConfig,
+    WorkloadIdentity,
+)
 
 
 class Constraint(Base):
@@ -43,6 +61,7 @@ class Port(Base):
     value: int = 0
     to: int = 0
     host_network: str = ""
+    ignore_collision: bool = False
 
 
 class NetworkResource(Base):
@@ -54,6 +73,8 @@ class NetworkResource(Base):
     mbits: int = 0
     reserved_ports: list[Port] = msgspec.field(default_factory=list)
     dynamic_ports: list[Port] = msgspec.field(default_factory=list)
+    dns: DNSConfig | None = None
+    cni: CNIConfig | None = msgspec.field(default=None, name="CNI")
 
 
 class RequestedDevice(Base):
@@ -142,13 +163,23 @@ class Template(Base):
     left_delim: str = "{{"
     right_delim: str = "}}"
     envvars: bool = False
+    change_script: ChangeScript | None = None
+    uid: int | None = None
+    gid: int | None = None
+    wait: WaitConfig | None = None
+    err_missing_key: bool = False
+    once: bool = False
+    vault_grace: int = 0
 
 
 class TaskArtifact(Base):
     getter_source: str = ""
     getter_options: dict[str, str] = msgspec.field(default_factory=dict)
+    getter_headers: dict[str, str] = msgspec.field(default_factory=dict)
     relative_dest: str = ""
     getter_mode: str = "any"
+    getter_insecure: bool = False
+    chown: bool = False
 
 
 class ServiceCheck(Base):
@@ -165,6 +196,19 @@ class ServiceCheck(Base):
     initial_status: str = ""
     command: str = ""
     args: list[str] = msgspec.field(default_factory=list)
+    body: str = ""
+    address_mode: str = ""
+    success_before_passing: int = 0
+    failures_before_critical: int = 0
+    failures_before_warning: int = 0
+    tls_server_name: str = ""
+    grpc_service: str = msgspec.field(default="", name="GRPCService")
+    grpc_use_tls: bool = msgspec.field(default=False, name="GRPCUseTLS")
+    expose: bool = False
+    task_name: str = ""
+    on_update: str = ""
+    notes: str = ""
+    check_restart: CheckRestart | None = None
 
 
 class Service(Base):
@@ -179,6 +223,13 @@ class Service(Base):
     address: str = ""
     task_name: str = ""
     meta: dict[str, str] = msgspec.field(default_factory=dict)
+    canary_meta: dict[str, str] = msgspec.field(default_factory=dict)
+    tagged_addresses: dict[str, str] = msgspec.field(default_factory=dict)
+    on_update: str = ""
+    cluster: str = ""
+    weights: ServiceWeights | None = None
+    check_restart: CheckRestart | None = None
+    identity: WorkloadIdentity | None = None
 
 
 class Task(Base):
@@ -203,6 +254,13 @@ class Task(Base):
     shutdown_delay: int = 0
     kill_signal: str = ""
     kind: str = ""
+    volume_mounts: list[VolumeMount] = msgspec.field(default_factory=list)
+    vault: Vault | None = None
+    consul: Consul | None = None
+    identity: WorkloadIdentity | None = None
+    identities: list[WorkloadIdentity] = msgspec.field(default_factory=list)
+    csi_plugin_config: CSIPluginConfig | None = msgspec.field(default=None, name="CSIPluginConfig")
+    scaling_policies: list[ScalingPolicy] = msgspec.field(default_factory=list)
 
 
 class TaskGroup(Base):
@@ -223,6 +281,11 @@ class TaskGroup(Base):
     shutdown_delay: int | None = None
     stop_after_client_disconnect: int | None = None
     max_client_disconnect: int | None = None
+    prevent_reschedule_on_lost: bool = False
+    volumes: dict[str, VolumeRequest] = msgspec.field(default_factory=dict)
+    scaling: ScalingPolicy | None = None
+    disconnect: DisconnectStrategy | None = None
+    consul: Consul | None = None
 
     def lookup_task(self, name: str) -> Task | None:
         return next((t for t in self.tasks if t.name == name), None)
@@ -263,6 +326,10 @@ class Job(Base):
     reschedule: ReschedulePolicy | None = None
     migrate: MigrateStrategy | None = None
     meta: dict[str, str] = msgspec.field(default_factory=dict)
+    multiregion: Multiregion | None = None
+    ui: JobUIConfig | None = msgspec.field(default=None, name="UI")
+    consul_namespace: str = ""
+    vault_namespace: str = ""
     # Set by the server
     stop: bool = False
     parent_id: str = ""
@@ -286,6 +353,11 @@ class Job(Base):
 
     def is_parameterized(self) -> bool:
         return self.parameterized_job is not None and not self.dispatched
+
+    def is_periodic_active(self) -> bool:
+        """Tracked by the leader's periodic dispatcher (Nomad's ``IsPeriodicActive``): an
+        enabled schedule on a job that is not stopped and is not a parameterized template."""
+        return self.is_periodic() and not self.stop and not self.is_parameterized()
 
 
 class JobSummaryCounts(Base):
@@ -333,3 +405,14 @@ class JobListStub(Base):
     modify_index: int = 0
     job_modify_index: int = 0
     submit_time: int = 0
+
+
+class PeriodicLaunch(Base):
+    """When a periodic job last launched (Nomad's ``periodic_launch`` table), kept in Raft so
+    a new leader knows which launches it missed."""
+
+    id: str = ""
+    namespace: str = DEFAULT_NAMESPACE
+    launch: int = 0  # unix nanoseconds
+    create_index: int = 0
+    modify_index: int = 0

@@ -30,11 +30,43 @@ class NodeDiskResources(Base):
     disk_mb: int = 0
 
 
+class Attribute(Base):
+    """A typed device attribute (Nomad's ``psstructs.Attribute``): one value and its unit."""
+
+    float_val: float | None = None
+    int_val: int | None = None
+    string_val: str | None = None
+    bool_val: bool | None = None
+    unit: str = ""
+
+
+class NodeDevice(Base):
+    """One instance of a device (one GPU)."""
+
+    id: str = msgspec.field(default="", name="ID")
+    healthy: bool = True
+    health_description: str = ""
+
+
+class NodeDeviceResource(Base):
+    """A device group: identical instances of ``vendor/type/name`` with shared attributes."""
+
+    vendor: str = ""
+    type: str = ""
+    name: str = ""
+    instances: list[NodeDevice] = msgspec.field(default_factory=list)
+    attributes: dict[str, Attribute] = msgspec.field(default_factory=dict)
+
+    def id_tuple(self) -> str:
+        return f"{self.vendor}/{self.type}/{self.name}"
+
+
 class NodeResources(Base):
     cpu: NodeCpuResources = msgspec.field(default_factory=NodeCpuResources, name="Cpu")
     memory: NodeMemoryResources = msgspec.field(default_factory=NodeMemoryResources)
     disk: NodeDiskResources = msgspec.field(default_factory=NodeDiskResources)
     networks: list[NetworkResource] = msgspec.field(default_factory=list)
+    devices: list[NodeDeviceResource] = msgspec.field(default_factory=list)
     min_dynamic_port: int = MIN_DYNAMIC_PORT
     max_dynamic_port: int = MAX_DYNAMIC_PORT
 

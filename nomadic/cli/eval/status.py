@@ -37,6 +37,10 @@ def status(ctx: click.Context, eval_id: str, verbose: bool, as_json: bool) -> No
     show_eval(ev, verbose)
 
 
+def _opt(eval_id: str, verbose: bool) -> str:
+    return short_id(eval_id, verbose) if eval_id else "<none>"
+
+
 def show_eval(ev: Evaluation, verbose: bool = False) -> None:
     out.kv(
         [
@@ -51,6 +55,15 @@ def show_eval(ev: Evaluation, verbose: bool = False) -> None:
             ("Namespace", ev.namespace),
             ("Priority", ev.priority),
             ("Placement Failures", str(bool(ev.failed_tg_allocs)).lower()),
+            *(
+                [
+                    ("Previous Eval", _opt(ev.previous_eval, verbose)),
+                    ("Next Eval", _opt(ev.next_eval, verbose)),
+                    ("Blocked Eval", _opt(ev.blocked_eval, verbose)),
+                ]
+                if verbose
+                else []
+            ),
         ]
     )
     if ev.failed_tg_allocs:

@@ -5,12 +5,17 @@ Exit codes as Nomad's: 0 placed, 2 placement problems, 1 any other error.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from nomadic.cli.job.jobfile import load_job
 from nomadic.cli.monitor import monitor_eval
 from nomadic.cli.options import api_options, client_from
-from nomadic.cli.output import CommandError, out
+from nomadic.cli.output import CommandError, format_time, out
+
+if TYPE_CHECKING:
+    from nomadic.structs import Job
 
 __all__ = ["run"]
 
@@ -57,6 +62,7 @@ def run(
         out.line(f"Job Warnings:\n{resp.warnings}\n")
     if not resp.eval_id:  # periodic and parameterized jobs are not evaluated on submit
         out.line("Job registration successful")
+        _next_launch(job)
         return
     if detach:
         out.line("Job registration successful")
@@ -67,3 +73,18 @@ def run(
     except APIError as exc:
         raise CommandError(f"Error monitoring evaluation: {exc}") from None
     ctx.exit(code)
+
+
+def _next_launch(job: Job) -> None:
+    """Nomad's "Approximate next launch time" line after registering a periodic job."""
+    import time
+
+    from nomadic.structs.periodic import next_launch
+
+    if job.periodic is None or not job.is_periodic() or job.is_parameterized():
+        return
+    now = time.time_ns()
+    due = next_launch(job.periodic, now)
+    if due:
+        left = max(0, round((due - now) / 1e9))
+        out.line(f"Approximate next launch time: {format_time(due)} ({left}s from now)")

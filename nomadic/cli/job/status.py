@@ -13,7 +13,7 @@ from nomadic.cli.resolve import resolve_job
 
 if TYPE_CHECKING:
     from nomadic.api import Client
-    from nomadic.structs import AllocListStub, Job
+    from nomadic.structs import AllocListStub, Job, JobListStub
 
 __all__ = ["list_jobs", "show_job", "status"]
 
@@ -46,8 +46,17 @@ def list_jobs(client: Client) -> None:
         return
     out.table(
         ("ID", "Type", "Priority", "Status", "Submit Date"),
-        [(s.id, s.type, s.priority, s.status, format_time(s.submit_time)) for s in stubs],
+        [(s.id, _type_string(s), s.priority, s.status, format_time(s.submit_time)) for s in stubs],
     )
+
+
+def _type_string(stub: JobListStub) -> str:
+    """Nomad's getTypeString: "batch/periodic", "batch/parameterized" for templates."""
+    if stub.periodic:
+        return f"{stub.type}/periodic"
+    if stub.parameterized_job:
+        return f"{stub.type}/parameterized"
+    return stub.type
 
 
 def alloc_rows(allocs: list[AllocListStub], verbose: bool) -> list[tuple[object, ...]]:
@@ -67,6 +76,51 @@ def alloc_rows(allocs: list[AllocListStub], verbose: bool) -> list[tuple[object,
     ]
 
 
+def _next_launch(job: Job) -> list[tuple[str, object]]:
+    """Nomad's "Next Periodic Launch" line: the next time in the job's time zone."""
+    import time
+
+    from nomadic.structs.periodic import next_launch
+
+    if not job.is_periodic() or job.is_parameterized() or job.stop or job.periodic is None:
+        return []
+    now = time.time_ns()
+    due = next_launch(job.periodic, now)
+    if not due:
+        return []
+    when = format_time(due)
+    left = max(0, round((due - now) / 1e9))
+    return [("Next Periodic Launch", f"{when} ({left}s from now)")]
+
+
+def _children(client: Client, job: Job) -> None:
+    """Children summary and launched/dispatched children of a periodic or parameterized job."""
+    if not (job.is_periodic() or job.is_parameterized()):
+        return
+    if job.is_parameterized() and job.parameterized_job is not None:
+        pj = job.parameterized_job
+        out.line("\nParameterized Job")
+        out.kv(
+            [
+                ("Payload", pj.payload),
+                ("Required Metadata", ", ".join(pj.meta_required)),
+                ("Optional Metadata", ", ".join(pj.meta_optional)),
+            ]
+        )
+    summary = client.jobs.summary(job.id)
+    title = "Parameterized Job Summary" if job.is_parameterized() else "Children Job Summary"
+    out.line(f"\n{title}")
+    c = summary.children
+    out.table(("Pending", "Running", "Dead"), [(c.pending, c.running, c.dead)])
+    children = [s for s in client.jobs.list(prefix=job.id + "/") if s.parent_id == job.id]
+    out.line("\nDispatched Jobs" if job.is_parameterized() else "\nPreviously Launched Jobs")
+    if not children:
+        out.line("No instances of parameterized job found" if job.is_parameterized() else "")
+        return
+    children.sort(key=lambda s: s.submit_time, reverse=True)
+    out.table(("ID", "Status"), [(s.id, s.status) for s in children])
+
+
 def show_job(client: Client, job: Job, verbose: bool = False, all_allocs: bool = False) -> None:
     out.kv(
         [
@@ -81,8 +135,12 @@ def show_job(client: Client, job: Job, verbose: bool = False, all_allocs: bool =
             ("Status", job.status),
             ("Periodic", str(job.is_periodic()).lower()),
             ("Parameterized", str(job.is_parameterized()).lower()),
+            *_next_launch(job),
         ]
     )
+    if job.is_periodic() or job.is_parameterized():
+        _children(client, job)
+        return
     summary = client.jobs.summary(job.id)
     out.line("\nSummary")
     out.table(

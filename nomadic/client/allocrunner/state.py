@@ -7,7 +7,18 @@ allocation, and derive the client status from the task states:
     any task failed -> failed;  else any running -> running;  else any pending -> pending;
     else (all dead) -> complete
 
-Task lifecycle hooks (prestart/poststart/poststop ordering) plug in at ``_startable``.
+Task lifecycle ordering (Nomad's ``tasklifecycle`` coordinator), decided in ``_advance``:
+
+    prestart tasks start at once
+      -> main tasks once every prestart task that is not a sidecar exited successfully and
+         every prestart sidecar is running
+      -> poststart tasks once every main task has started
+    no live task left but sidecars -> kill the sidecars ("main tasks are done")
+    every task but the poststop ones dead -> poststop tasks start
+
+A task that was never started when the allocation is killed (a failed sibling, a dead
+leader, a stop from the server) is marked dead without running, except poststop tasks: they
+run once everything else is dead, also after a failure or a stop.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import copy
 from dataclasses import dataclass
 
 from nomadic.structs import Allocation, AllocUpdate, TaskGroup, TaskState
+from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     ALLOC_CLIENT_COMPLETE,
     ALLOC_CLIENT_FAILED,
@@ -44,6 +56,8 @@ __all__ = [
 ]
 
 LEADER_DEAD_REASON = "Leader Task Dead"
+SIDECARS_DONE_REASON = "Main tasks in the group died"
+PRESTART, POSTSTART, POSTSTOP, MAIN = "prestart", "poststart", "poststop", ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,7 @@ class AllocRunnerState:
         }
         self.started: set[str] = set()
         self.killing: set[str] = set()
+        self.stopping = False  # a failure, a dead leader or the server stopped the alloc
         self.reported: tuple[str, str] | None = None
 
     def handle(self, event: Event, now: int) -> list[Instruction]:
@@ -141,47 +156,105 @@ class AllocRunnerState:
                 return self._mark_all_dead(now, f"failed to build alloc dir: {error}")
             case TaskUpdated(task=name, state=state):
                 self.states[name] = state
-                return [*self._react_to(name, state), self._report(now)]
+                return [*self._react_to(name, state, now), self._report(now)]
             case AllocRestored(states=states):
                 self.states.update(copy.deepcopy(states))
                 self.started = set(self.states)
                 return [self._report(now)]
             case AllocUpdated(alloc=alloc):
                 self.alloc = alloc
-                if alloc.server_terminal():
-                    return self._kill_all(reason="")
+                if alloc.server_terminal() and not self.stopping:
+                    dead = sum(map(self._dead, self.states))
+                    out = [*self._kill_all(now), *self._advance()]
+                    if sum(map(self._dead, self.states)) != dead:  # unstarted tasks gave up
+                        out.append(self._report(now))
+                    return out
         return []
 
     def _start_tasks(self) -> list[Instruction]:
+        return self._advance()
+
+    def _hook(self, name: str) -> str:
+        task = self.group.lookup_task(name)
+        return task.lifecycle.hook if task is not None and task.lifecycle is not None else MAIN
+
+    def _sidecar(self, name: str) -> bool:
+        task = self.group.lookup_task(name)
+        return bool(task is not None and task.lifecycle is not None and task.lifecycle.sidecar)
+
+    def _names(self, hook: str) -> list[str]:
+        return [t.name for t in self.group.tasks if self._hook(t.name) == hook]
+
+    def _dead(self, name: str) -> bool:
+        return self.states[name].state == TASK_STATE_DEAD
+
+    def _done_ok(self, name: str) -> bool:
+        return self._dead(name) and not self.states[name].failed
+
+    def _advance(self) -> list[Instruction]:
+        """Start what the lifecycle order allows now; kill sidecars once they are alone."""
         out: list[Instruction] = []
-        for task in self._startable():
-            self.started.add(task)
-            out.append(StartTask(task))
+        want: list[str] = []
+        if not self.stopping:
+            prestart = self._names(PRESTART)
+            want += prestart
+            ready = all(
+                self.states[n].state == TASK_STATE_RUNNING if self._sidecar(n) else self._done_ok(n)
+                for n in prestart
+            )
+            main = self._names(MAIN)
+            if ready:
+                want += main
+                if all(
+                    self.states[n].state == TASK_STATE_RUNNING or self._done_ok(n) for n in main
+                ):
+                    want += self._names(POSTSTART)
+        others = [t.name for t in self.group.tasks if self._hook(t.name) != POSTSTOP]
+        live = [n for n in others if not self._dead(n)]
+        if live and all(self._sidecar(n) and n in self.started for n in live):
+            out += self._kill(live, reason=SIDECARS_DONE_REASON)
+        if not live:
+            want += self._names(POSTSTOP)
+        for name in want:
+            if name not in self.started and not self._dead(name):
+                self.started.add(name)
+                out.append(StartTask(name))
         return out
 
-    def _startable(self) -> list[str]:
-        # Seam for lifecycle ordering: today every task starts together.
-        return [t.name for t in self.group.tasks if t.name not in self.started]
-
-    def _react_to(self, name: str, state: TaskState) -> list[Instruction]:
-        if state.state != TASK_STATE_DEAD:
-            return []
-        if state.failed:
-            return self._kill_all(failed_sibling=name)
-        task = self.group.lookup_task(name)
-        if task is not None and task.leader:
-            return self._kill_all(reason=LEADER_DEAD_REASON)
-        return []
-
-    def _kill_all(self, *, reason: str = "", failed_sibling: str = "") -> list[Instruction]:
+    def _react_to(self, name: str, state: TaskState, now: int) -> list[Instruction]:
         out: list[Instruction] = []
-        for task in self.group.tasks:
-            name = task.name
-            if name in self.killing or self.states[name].state == TASK_STATE_DEAD:
+        if state.state == TASK_STATE_DEAD and self._hook(name) != POSTSTOP:
+            task = self.group.lookup_task(name)
+            if state.failed:
+                out = self._kill_all(now, failed_sibling=name)
+            elif task is not None and task.leader:
+                out = self._kill_all(now, reason=LEADER_DEAD_REASON)
+        return [*out, *self._advance()]
+
+    def _kill_all(
+        self, now: int, *, reason: str = "", failed_sibling: str = ""
+    ) -> list[Instruction]:
+        """Stop every task but the poststop ones; those never started are marked dead."""
+        self.stopping = True
+        names = [t.name for t in self.group.tasks if self._hook(t.name) != POSTSTOP]
+        for name in names:
+            if name not in self.started and not self._dead(name):
+                self.started.add(name)
+                self.killing.add(name)
+                state = self.states[name]
+                state.state = TASK_STATE_DEAD
+                state.finished_at = rfc3339(now)
+        return self._kill(names, reason, failed_sibling)
+
+    def _kill(
+        self, names: list[str], reason: str = "", failed_sibling: str = ""
+    ) -> list[Instruction]:
+        out: list[Instruction] = []
+        for name in names:
+            if name in self.killing or self._dead(name) or name not in self.started:
                 continue
             self.killing.add(name)
-            if name in self.started:
-                out.append(KillTask(name, reason, failed_sibling))
+            out.append(KillTask(name, reason, failed_sibling))
         return out
 
     def _mark_all_dead(self, now: int, error: str | None) -> list[Instruction]:
@@ -201,7 +274,7 @@ class AllocRunnerState:
                 id=self.alloc.id,
                 client_status=status,
                 client_description=description,
-                task_states=copy.deepcopy(self.states),
+                task_states={name: clone(s) for name, s in self.states.items()},
                 modify_time=now,
             )
         )

@@ -11,7 +11,7 @@ import datetime
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from nomadic.plugin import Fingerprint, TaskDriver
 from nomadic.structs import (
@@ -19,17 +19,26 @@ from nomadic.structs import (
     NetworkResource,
     Node,
     NodeCpuResources,
+    NodeDeviceResource,
     NodeDiskResources,
     NodeMemoryResources,
     NodeReservedResources,
     NodeResources,
+    to_builtins,
 )
 from nomadic.structs.node import NodeReservedCpuResources, NodeReservedNetworkResources
 
 from ..config import ClientConfig
 from . import host
+from .devices import fingerprint_devices
 
-__all__ = ["computed_class", "driver_infos", "fingerprint_host", "fingerprint_node"]
+__all__ = [
+    "computed_class",
+    "driver_infos",
+    "fingerprint_devices",
+    "fingerprint_host",
+    "fingerprint_node",
+]
 
 log = logging.getLogger("nomadic.client.fingerprint")
 
@@ -79,6 +88,7 @@ def fingerprint_node(
     secret_id: str,
     host_attrs: Mapping[str, str],
     drivers: Mapping[str, DriverInfo],
+    devices: Sequence[NodeDeviceResource] = (),
 ) -> Node:
     attrs = dict(host_attrs)
     for info in drivers.values():
@@ -103,6 +113,7 @@ def fingerprint_node(
         node_pool=config.node_pool,
         drivers=dict(drivers),
     )
+    node.node_resources.devices = list(devices)
     node.computed_class = computed_class(node)
     return node
 
@@ -132,7 +143,7 @@ def _resources(config: ClientConfig, attrs: Mapping[str, str]) -> NodeResources:
 def computed_class(node: Node) -> str:
     """Nomad's ``v1:<hash>`` over datacenter, class, pool, attributes, meta and drivers,
     leaving out ``unique.*`` keys."""
-    material = {
+    material: dict[str, object] = {
         "datacenter": node.datacenter,
         "node_class": node.node_class,
         "node_pool": node.node_pool,
@@ -140,6 +151,11 @@ def computed_class(node: Node) -> str:
         "meta": {k: v for k, v in node.meta.items() if not _unique(k)},
         "drivers": sorted(n for n, d in node.drivers.items() if d.detected and d.healthy),
     }
+    if node.node_resources.devices:  # nodes without devices keep the classes they had
+        material["devices"] = sorted(
+            [g.id_tuple(), json.dumps(to_builtins(g.attributes), sort_keys=True)]
+            for g in node.node_resources.devices
+        )
     digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).digest()
     return f"v1:{int.from_bytes(digest[:8], 'big')}"
 

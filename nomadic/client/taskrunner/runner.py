@@ -32,6 +32,8 @@ from ..allocdir import AllocDir
 from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
+from ..templates import TemplateError, render_task_templates
+from .dispatch import write_dispatch_payload
 from .state import (
     CancelRestart,
     DestroyTask,
@@ -215,8 +217,8 @@ class TaskRunner:
                 self._spawn(self._start())
             case WaitTask():
                 self._spawn(self._wait())
-            case StopTask(timeout=timeout, signal=signal):
-                self._spawn(self._stop(timeout, signal))
+            case StopTask(timeout=timeout, signal=signal, delay=delay):
+                self._spawn(self._stop(timeout, signal, delay))
             case DestroyTask():
                 await self._destroy()
             case ScheduleRestart(delay=delay):
@@ -234,6 +236,8 @@ class TaskRunner:
     async def _setup(self) -> None:
         try:
             self._config = await self.ctx.run(self._build_config)
+        except TemplateError as exc:
+            self.post(SetupDone(error=f"Template failed: {exc}"))
         except Exception as exc:  # setup touches the filesystem and user input
             log.exception("task %s of alloc %s: setup failed", self.task.name, self.alloc.id)
             self.post(SetupDone(error=f"failed to set up task directory: {exc}"))
@@ -243,6 +247,7 @@ class TaskRunner:
     def _build_config(self) -> TaskConfig:
         task_dir = self.alloc_dir.task(self.task.name)
         task_dir.build()
+        write_dispatch_payload(self.alloc, self.task, task_dir.local)
         node = self.ctx.node()
         env = build_task_env(
             self.alloc,
@@ -252,6 +257,10 @@ class TaskRunner:
             host_env=self.ctx.host_env,
             denylist=self.ctx.config.env_denylist,
         )
+        if self.task.templates:  # rendered before the task starts; env = true ones feed env
+            env.update(
+                render_task_templates(self.task, env, task_dir.root, self.alloc_dir.root, node)
+            )
         self.logs.start()
         stdout, stderr = self.logs.paths
         allocated = self.alloc.allocated_resources.tasks.get(self.task.name)
@@ -313,7 +322,9 @@ class TaskRunner:
                 self.post(Exited(result))
                 return
 
-    async def _stop(self, timeout: int, signal: str) -> None:
+    async def _stop(self, timeout: int, signal: str, delay: int = 0) -> None:
+        if delay > 0:  # shutdown_delay: let in-flight work drain before the kill signal
+            await asyncio.sleep(delay / SECOND)
         if self.driver is None or self.handle is None:
             self.post(StopFailed("the task has no driver handle"))
             return

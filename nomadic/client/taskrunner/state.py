@@ -16,13 +16,13 @@ instructions it returns, in order, with the task driver. Times are passed in, ne
 
 from __future__ import annotations
 
-import copy
 import datetime
 import random
 from dataclasses import dataclass
 
 from nomadic.plugin import ExitResult
 from nomadic.structs import RestartPolicy, Task, TaskEvent, TaskState
+from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     SECOND,
     TASK_NOT_RESTARTING,
@@ -162,6 +162,7 @@ class WaitTask:
 class StopTask:
     timeout: int  # nanoseconds
     signal: str
+    delay: int = 0  # nanoseconds to wait first (shutdown_delay, on kills only)
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,8 @@ class TaskRunnerState:
             self._append(ev.killing(now, self.kill_timeout, kill.reason, kill.failed_sibling))
             if stopping:
                 return [self._update()]
-            return [self._update(), StopTask(self.kill_timeout, self.kill_signal)]
+            delay = self.task.shutdown_delay
+            return [self._update(), StopTask(self.kill_timeout, self.kill_signal, delay)]
         return []
 
     def _decide(self, now: int, before: list[Instruction]) -> list[Instruction]:
@@ -352,4 +354,4 @@ class TaskRunnerState:
         del self.state.events[:-MAX_EVENTS]
 
     def _update(self) -> UpdateState:
-        return UpdateState(copy.deepcopy(self.state))
+        return UpdateState(clone(self.state))

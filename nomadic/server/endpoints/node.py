@@ -237,6 +237,11 @@ class NodeEndpoint:
         deadline = time.monotonic() + timeout
         while True:
             snap = self._host.snapshot()
+            remaining = deadline - time.monotonic()
+            if min_index > 0 and snap.table_index("allocs") <= min_index and remaining > 0:
+                # no allocation anywhere changed: skip listing the node's allocations
+                await self._host.wait_for_index(snap.latest_index(), remaining)
+                continue
             allocs = snap.allocs_by_node(node_id)
             index = max((a.modify_index for a in allocs), default=0)
             index = max(index, 1)

@@ -99,3 +99,51 @@ def test_addresses_without_a_port_use_the_rpc_default() -> None:
         "10.0.0.2:5000",
         "[::1]:4647",
     ]
+
+
+def test_num_schedulers_and_tls_blocks_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "agent.hcl"
+    path.write_text(
+        "server {\n  enabled = true\n  num_schedulers = 0\n}\n"
+        'tls {\n  rpc = true\n  ca_file = "ca.pem"\n  cert_file = "c.pem"\n'
+        '  key_file = "k.pem"\n}\n'
+    )
+    cfg = load_file(str(path))
+    assert cfg.server.num_schedulers == 0  # 0 is "never schedule", not "one per core"
+    assert (cfg.tls.rpc, cfg.tls.ca_file, cfg.tls.cert_file, cfg.tls.key_file) == (
+        True,
+        "ca.pem",
+        "c.pem",
+        "k.pem",
+    )
+    assert AgentConfig().server.num_schedulers is None
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("server {\n  enabled = true\n  num_schedulers = -1\n}\n", "num_schedulers = -1: must"),
+        ("tls {\n  http = true\n}\n", "tls.http = true: HTTPS for the HTTP API is not supported"),
+        (
+            'tls {\n  rpc = true\n  ca_file = "/nonexistent/ca.pem"\n}\n',
+            "tls.ca_file = '/nonexistent/ca.pem': cannot read it",
+        ),
+    ],
+    ids=["negative-schedulers", "tls-http", "missing-ca"],
+)
+async def test_bad_server_and_tls_settings_refuse_to_start(
+    tmp_path: Path, section: str, message: str
+) -> None:
+    from nomadic.testing.agent_process import free_port
+
+    path = tmp_path / "agent.hcl"
+    path.write_text(f'data_dir = "{tmp_path}"\nbind_addr = "127.0.0.1"\n' + section)
+    cfg = load_file(str(path))
+    cfg.server.enabled = True
+    cfg.ports.rpc, cfg.ports.raft, cfg.ports.http = free_port(), free_port(), free_port()
+    agent = Agent(cfg)
+    try:
+        with pytest.raises(ConfigError, match=message.replace("{", r"\{")):
+            await agent.start()
+    finally:
+        await agent.shutdown()

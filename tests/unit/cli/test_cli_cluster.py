@@ -55,6 +55,18 @@ def test_server_members(agent: Agent) -> None:
     ]
 
 
+def test_operator_raft_remove_peer_errors(agent: Agent) -> None:
+    result = agent.run("operator", "raft", "remove-peer")
+    assert result.exit_code == 1
+    assert result.output == "Must specify exactly one of -peer-address and -peer-id\n"
+    result = agent.run("operator", "raft", "remove-peer", "-peer-id", "10.0.0.9:4648")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error removing peer: Unexpected response code: 404 (10.0.0.9:4648 is not a Raft "
+        "peer; `operator raft list-peers` shows the peers)\n"
+    )
+
+
 def test_eval_status_with_placement_failures(agent: Agent, tmp_path: Path) -> None:
     agent.server.fail_placement = {"web": AllocMetric(nodes_evaluated=0, coalesced_failures=2)}
     path = tmp_path / "job.json"

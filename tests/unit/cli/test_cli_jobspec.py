@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,44 @@ def test_job_run_output_prints_api_json_and_submits_nothing(runner: CliRunner) -
     )
     assert result.exit_code == 0, result.output
     assert '"ID": "example"' in result.output and '"Driver": "raw_exec"' in result.output
+
+
+def test_job_run_output_reads_hcl_json_with_var_and_var_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "web.nomad.json").write_text(
+        json.dumps(
+            {
+                "variable": {"n": {"type": "number"}, "dc": {"default": "dc1"}},
+                "job": {
+                    "web": {
+                        "datacenters": ["${var.dc}"],
+                        "group": {
+                            "g": {"count": "${var.n}", "task": {"t": {"driver": "raw_exec"}}}
+                        },
+                    }
+                },
+            }
+        )
+    )
+    (tmp_path / "vars.hcl").write_text('n = 3\ndc = "from-file"\n')
+    result = runner.invoke(
+        cli,
+        ["job", "run", "-output", "-var-file", "vars.hcl", "-var", "dc=from-flag",
+         "-address", "http://127.0.0.1:1", "web.nomad.json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    job = json.loads(result.output)["Job"]
+    assert (job["Datacenters"], job["TaskGroups"][0]["Count"]) == (["from-flag"], 3)
+
+
+def test_job_validate_locally_reports_jobspec_errors_with_position(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "bad.hcl").write_text('job "x" {\n  group "g" {\n    cout = 1\n  }\n}\n')
+    result = runner.invoke(cli, ["job", "validate", "-address", "http://127.0.0.1:1", "bad.hcl"])
+    assert result.exit_code == 1
+    assert 'bad.hcl:3:5: unsupported argument "cout" in group "g"; did you mean "count"?' in (
+        result.output
+    )
+    assert "    3 |     cout = 1" in result.output

@@ -58,7 +58,8 @@ class FakeServer:
         if self.index <= min_index:
             changed = self._changed
             try:
-                await asyncio.wait_for(changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await changed.wait()
             except TimeoutError:
                 pass
         return [a for a in self.allocs.values() if a.node_id == node_id], self.index

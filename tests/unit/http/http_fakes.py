@@ -41,6 +41,7 @@ from nomadic.structs import (
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
+    JobPlanResponse,
     JobRegisterResponse,
     ServerMember,
 )
@@ -114,7 +115,8 @@ class FakeServer:
                 break
             assert self._changed is not None
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
             except TimeoutError:
                 break
         return self.store.latest_index()
@@ -147,6 +149,12 @@ class FakeServer:
             job_modify_index=stored.job_modify_index,
             index=index,
         )
+
+    async def job_plan(self, job: Job, *, diff: bool = False) -> JobPlanResponse:
+        """The real dry run (the scheduler over this store)."""
+        from nomadic.server.endpoints.job_plan import plan_job
+
+        return await plan_job(self.store.snapshot(), job, diff=diff)
 
     def schedule(self, eval_id: str) -> None:
         """Place the eval's job (or record ``fail_placement``) and complete the eval."""
@@ -320,6 +328,13 @@ class FakeServer:
                 tags={"region": "global", "dc": "dc1", "build": "0.1.0", "leader": "true"},
             )
         ]
+
+    async def raft_remove_peer(self, address: str) -> str:
+        from nomadic.errors import NotFoundError
+
+        raise NotFoundError(
+            f"{address} is not a Raft peer; `operator raft list-peers` shows the peers"
+        )
 
 
 class FakeClient:

@@ -127,6 +127,28 @@ async def test_validate_reports_errors_without_storing(api: Any) -> None:
     assert (await api.get("/v1/job/web")).status == 404
 
 
+async def test_validate_checks_volume_mounts_and_warns_about_kept_blocks(api: Any) -> None:
+    job = web_job()
+    task = job["TaskGroups"][0]["Tasks"][0]
+    task["VolumeMounts"] = [{"Volume": "data", "Destination": "/srv"}]
+    body = await (await api.post("/v1/validate/job", json={"Job": job})).json()
+    assert body["ValidationErrors"] == [
+        "task 'server' in group 'web': volume_mount refers to volume 'data', which the group "
+        "does not declare (add a volume block to the group)"
+    ]
+    job["TaskGroups"][0]["Volumes"] = {"data": {"Type": "host", "Source": "shared"}}
+    task["Vault"] = {"Policies": ["p"]}
+    body = await (await api.post("/v1/validate/job", json={"Job": job})).json()
+    assert body["ValidationErrors"] == []
+    assert body["Warnings"] == (
+        "2 warnings occurred:\n"
+        "\t* group 'web': volumes (data) are kept, but not mounted yet\n"
+        "\t* task 'server' in group 'web': nomadic has no Vault integration; vault is ignored\n"
+    )
+    registered = await (await api.post("/v1/jobs", json={"Job": job})).json()
+    assert registered["Warnings"] == body["Warnings"]
+
+
 async def test_wrong_method_is_405(api: Any) -> None:
     resp = await api.patch("/v1/jobs")
     assert resp.status == 405

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,49 @@ async def test_parse_uses_variables_and_disables_filesystem(api: TestClient[Any,
     assert resp.status == 400 and "filesystem function disabled" in await resp.text()
     resp = await api.post("/v1/jobs/parse", json={"Variables": ""})
     assert resp.status == 400 and "JobHCL" in await resp.text()
+
+
+async def test_parse_accepts_hcl_json_and_canonicalizes_new_blocks(
+    api: TestClient[Any, Any],
+) -> None:
+    task = {
+        "driver": "raw_exec",
+        "vault": {"policies": ["p"]},
+        "service": {"port": "http"},
+        "artifact": {"source": "https://example.com/a.tgz"},
+    }
+    group = {
+        "count": "${var.n}",
+        "scaling": {"max": 5},
+        "disconnect": {"lost_after": "1h"},
+        "volume": {"data": {"type": "host", "source": "shared"}},
+        "task": {"t": task},
+    }
+    job = {"variable": {"n": {"default": 2}}, "job": {"j": {"group": {"g": group}}}}
+    text = json.dumps(job)
+    resp = await api.post("/v1/jobs/parse", json={"JobHCL": text, "Canonicalize": True})
+    assert resp.status == 200, await resp.text()
+    tg = (await resp.json())["TaskGroups"][0]
+    assert tg["Count"] == 2
+    assert tg["Scaling"] == {
+        "ID": "",
+        "Namespace": "",
+        "Type": "horizontal",
+        "Target": {"Namespace": "default", "Job": "j", "Group": "g"},
+        "Min": 2,
+        "Max": 5,
+        "Policy": {},
+        "Enabled": True,
+    }
+    assert tg["Disconnect"] == {
+        "LostAfter": 3_600_000_000_000,
+        "Replace": True,
+        "Reconcile": "best_score",
+        "StopOnClientAfter": None,
+    }
+    assert tg["Volumes"]["data"]["Source"] == "shared"
+    t = tg["Tasks"][0]
+    assert (t["Vault"]["Env"], t["Vault"]["ChangeMode"]) == (True, "restart")
+    assert t["Services"][0]["Name"] == "j-g-t"
+    assert t["Services"][0]["Provider"] == "consul"
+    assert t["Artifacts"][0]["RelativeDest"] == "local/"

@@ -10,18 +10,30 @@ import pytest
 from nomadic.jobspec import parse
 from nomadic.structs import (
     Affinity,
+    ChangeScript,
+    CNIConfig,
     Constraint,
+    Consul,
+    CSIPluginConfig,
+    DisconnectStrategy,
     DispatchPayloadConfig,
+    DNSConfig,
     EphemeralDisk,
     Job,
+    JobUIConfig,
+    JobUILink,
     LogConfig,
     MigrateStrategy,
+    Multiregion,
+    MultiregionRegion,
+    MultiregionStrategy,
     ParameterizedJobConfig,
     PeriodicConfig,
     Port,
     RequestedDevice,
     ReschedulePolicy,
     RestartPolicy,
+    ScalingPolicy,
     Service,
     ServiceCheck,
     Spread,
@@ -30,9 +42,14 @@ from nomadic.structs import (
     TaskLifecycle,
     Template,
     UpdateStrategy,
+    Vault,
+    VolumeMount,
+    VolumeRequest,
+    WaitConfig,
+    WorkloadIdentity,
 )
 
-S = 1_000_000_000
+S = SECOND = 1_000_000_000
 M = 60 * S
 
 
@@ -598,11 +615,106 @@ CASES: list[tuple[str, Callable[[str], Job], str, Callable[[Any], Any], Any]] = 
         ("api", "http"),
     ),
     (
-        "ignored-integration-blocks",
+        "task-integration-blocks",
         in_task,
-        'identity {\n env = true\n}\nvault {\n role = "x"\n}\nconsul {}',
-        lambda j: task(j).driver,
-        "",
+        'identity {\n env = true\n}\nidentity {\n name = "aws"\n aud = ["sts"]\n ttl = "1h"\n}\n'
+        'vault {\n role = "x"\n}\nconsul { namespace = "n" }\n'
+        'volume_mount {\n volume = "data"\n destination = "/srv"\n}',
+        lambda j: (
+            task(j).identity,
+            task(j).identities,
+            task(j).vault,
+            task(j).consul,
+            task(j).volume_mounts,
+        ),
+        (
+            WorkloadIdentity(name="default", env=True),
+            [WorkloadIdentity(name="aws", audience=["sts"], ttl=3600 * SECOND)],
+            Vault(role="x"),
+            Consul(namespace="n"),
+            [VolumeMount(volume="data", destination="/srv", propagation_mode="private")],
+        ),
+    ),
+    (
+        "group-volume-scaling-disconnect",
+        in_group,
+        'volume "data" {\n type = "host"\n source = "shared"\n read_only = true\n}\n'
+        'scaling {\n min = 2\n max = 5\n policy { cooldown = "1m" }\n}\n'
+        'disconnect {\n lost_after = "6h"\n reconcile = "keep_original"\n}',
+        lambda j: (group(j).volumes, group(j).scaling, group(j).disconnect, group(j).count),
+        (
+            {"data": VolumeRequest(name="data", type="host", source="shared", read_only=True)},
+            ScalingPolicy(type="horizontal", min=2, max=5, policy={"cooldown": "1m"}),
+            DisconnectStrategy(lost_after=6 * 3600 * SECOND, reconcile="keep_original"),
+            2,
+        ),
+    ),
+    (
+        "job-vault-hoisted-into-tasks",
+        in_job,
+        'vault {\n policies = ["p"]\n}\nui {\n description = "d"\n link {\n label = "l"\n'
+        ' url = "https://x"\n }\n}\nmultiregion {\n strategy { max_parallel = 1 }\n'
+        ' region "west" { count = 2 }\n}',
+        lambda j: (task(j).vault, j.ui, j.multiregion),
+        (
+            Vault(policies=["p"]),
+            JobUIConfig(description="d", links=[JobUILink(label="l", url="https://x")]),
+            Multiregion(
+                strategy=MultiregionStrategy(max_parallel=1),
+                regions=[MultiregionRegion(name="west", count=2)],
+            ),
+        ),
+    ),
+    (
+        "template-all-attributes",
+        in_task,
+        'template {\n data = "x"\n destination = "local/x"\n uid = 1000\n gid = 1000\n'
+        ' once = true\n error_on_missing_key = true\n change_mode = "script"\n'
+        ' change_script {\n command = "/bin/reload"\n }\n wait {\n min = "2s"\n max = "10s"\n }\n}',
+        lambda j: task(j).templates[0],
+        Template(
+            embedded_tmpl="x",
+            dest_path="local/x",
+            uid=1000,
+            gid=1000,
+            once=True,
+            err_missing_key=True,
+            change_mode="script",
+            change_script=ChangeScript(command="/bin/reload"),
+            wait=WaitConfig(min=2 * SECOND, max=10 * SECOND),
+        ),
+    ),
+    (
+        "artifact-headers",
+        in_task,
+        'artifact {\n source = "https://x/a.tgz"\n headers { X-Token = "t" }\n insecure = true\n'
+        " chown = true\n}",
+        lambda j: task(j).artifacts[0],
+        TaskArtifact(
+            getter_source="https://x/a.tgz",
+            getter_headers={"X-Token": "t"},
+            getter_insecure=True,
+            chown=True,
+        ),
+    ),
+    (
+        "network-dns-cni-ignore-collision",
+        in_group,
+        'network {\n port "http" {\n static = 80\n ignore_collision = true\n }\n'
+        ' dns {\n servers = ["1.1.1.1"]\n }\n cni { args = { a = "b" } }\n}',
+        lambda j: (
+            group(j).networks[0].reserved_ports[0].ignore_collision,
+            group(j).networks[0].dns,
+            group(j).networks[0].cni,
+        ),
+        (True, DNSConfig(servers=["1.1.1.1"]), CNIConfig(args={"a": "b"})),
+    ),
+    (
+        "csi-plugin",
+        in_task,
+        'csi_plugin {\n id = "ebs"\n type = "node"\n mount_dir = "/csi"\n}',
+        lambda j: task(j).csi_plugin_config,
+        CSIPluginConfig(id="ebs", type="node", mount_dir="/csi"),
     ),
 ]
 

@@ -137,9 +137,9 @@ ERRORS = [
     ),
     (
         "unsupported-block",
-        group_body('    volume "data" {}'),
-        'web.hcl:3:5: "volume" blocks are not supported by nomadic yet (in group "web")\n'
-        '    3 |     volume "data" {}',
+        task_body('      secret "db" {}'),
+        'web.hcl:4:7: "secret" blocks are not supported by nomadic yet (in task "t")\n'
+        '    4 |       secret "db" {}',
     ),
     (
         "bad-lifecycle-hook",
@@ -213,6 +213,108 @@ ERRORS = [
         "wrong-operand-type",
         'job "x" {\n  priority = 1 + "a"\n}\n',
         'web.hcl:2:14: "+" needs a number, got string "a"\n    2 |   priority = 1 + "a"',
+    ),
+    (
+        "template-missing-destination",
+        'job "x" {\n  group "g" {\n    task "t" {\n      template { data = "x" }\n    }\n  }\n}\n',
+        'web.hcl:4:7: template in task "t" is missing the required argument "destination"\n'
+        '    4 |       template { data = "x" }',
+    ),
+    (
+        "template-bad-change-mode",
+        'job "x" {\n'
+        '  group "g" {\n'
+        '    task "t" {\n'
+        "      template {\n"
+        '        data = "x"\n'
+        '        destination = "local/x"\n'
+        '        change_mode = "reload"\n'
+        "      }\n"
+        "    }\n"
+        "  }\n"
+        "}\n",
+        'web.hcl:7:9: invalid change_mode "reload" in template in task "t"; use "restart", '
+        '"signal", "noop" or "script"\n'
+        '    7 |         change_mode = "reload"',
+    ),
+    (
+        "scaling-missing-max",
+        'job "x" {\n  group "web" {\n    scaling { min = 1 }\n  }\n}\n',
+        'web.hcl:3:5: scaling in group "web" is missing the required argument "max"\n'
+        "    3 |     scaling { min = 1 }",
+    ),
+    (
+        "scaling-min-above-max",
+        'job "x" {\n  group "web" {\n    scaling {\n      min = 5\n      max = 2\n    }\n  }\n}\n',
+        'web.hcl:4:7: scaling in group "web": min 5 is greater than max 2\n    4 |       min = 5',
+    ),
+    (
+        "volume-bad-type",
+        'job "x" {\n  group "web" {\n    volume "v" { type = "nfs" }\n  }\n}\n',
+        'web.hcl:3:18: invalid volume type "nfs" in volume "v" in group "web"; use "host" or '
+        '"csi"\n'
+        '    3 |     volume "v" { type = "nfs" }',
+    ),
+    (
+        "duplicate-volume",
+        'job "x" {\n'
+        '  group "web" {\n'
+        '    volume "v" { source = "a" }\n'
+        '    volume "v" { source = "b" }\n'
+        "  }\n"
+        "}\n",
+        'web.hcl:4:5: duplicate volume "v" in group "web"\n    4 |     volume "v" { source = "b" }',
+    ),
+    (
+        "volume-mount-without-volume",
+        'job "x" {\n'
+        '  group "g" {\n'
+        '    task "t" {\n'
+        '      volume_mount { destination = "/srv" }\n'
+        "    }\n"
+        "  }\n"
+        "}\n",
+        'web.hcl:4:7: volume_mount in task "t" needs volume = "<name of a group volume>"\n'
+        '    4 |       volume_mount { destination = "/srv" }',
+    ),
+    (
+        "check-bad-type",
+        'job "x" {\n  group "web" {\n    service {\n      check { type = "icmp" }\n    }\n  }\n}\n',
+        'web.hcl:4:15: invalid check type "icmp" in service in group "web"; use http, tcp, '
+        "grpc or script\n"
+        '    4 |       check { type = "icmp" }',
+    ),
+    (
+        "disconnect-bad-reconcile",
+        'job "x" {\n  group "web" {\n    disconnect { reconcile = "newest" }\n  }\n}\n',
+        'web.hcl:3:18: invalid reconcile "newest" in disconnect in group "web"; use one of '
+        "best_score, keep_original, keep_replacement, longest_running\n"
+        '    3 |     disconnect { reconcile = "newest" }',
+    ),
+    (
+        "heredoc-directive-unclosed",
+        'job "x" {\n  region = <<EOT\n%{ if true }a\nEOT\n}\n',
+        "web.hcl:2:12: this directive is never closed; add %{ endif }\n    2 |   region = <<EOT",
+    ),
+    (
+        "convert-bad-type",
+        'job "x" {\n  region = convert(1, strin)\n}\n',
+        "web.hcl:2:23: invalid type in \"convert\": unknown type 'strin'; use string, number, "
+        "bool, any, list(...), set(...), map(...), tuple([...]) or object({...})\n"
+        "    2 |   region = convert(1, strin)",
+    ),
+    (
+        "convert-impossible",
+        'job "x" {\n  meta = convert("a", map(string))\n}\n',
+        'web.hcl:2:10: invalid call to "convert": expected a map, got string "a"\n'
+        '    2 |   meta = convert("a", map(string))',
+    ),
+    (
+        "vertical-scaling-label",
+        'job "x" {\n  group "g" {\n    task "t" {\n      scaling { max = 2 }\n    }\n  }\n}\n',
+        'web.hcl:4:7: scaling in task "t" needs a label, "cpu" or "mem": scaling "cpu" { max '
+        "= ... }\n"
+        "    4 |       scaling { max = 2 }",
     ),
 ]
 

@@ -101,3 +101,24 @@ def test_json_junk_only_raises_jobspec_error() -> None:
             parse(text, path="fuzz.json")
         except JobSpecError as exc:
             assert "internal error" not in str(exc), f"{exc}\n--- input ---\n{text}"
+
+
+HCL_JSON_SEED = (
+    '{"variable": {"n": {"type": "number", "default": 2}}, "locals": {"s": "x-${var.n}"},\n'
+    ' "job": {"web": {"meta": {"a": "${local.s}"}, "constraint": [{"distinct_hosts": true}],\n'
+    '  "group": {"g": {"count": "${var.n}", "network": {"port": {"http": {"to": 80}}},\n'
+    '   "task": {"t": {"driver": "raw_exec", "config": {"args": ["%{ if true }a%{ endif }"]},\n'
+    '    "template": [{"data": "{{ env \\"X\\" }}", "destination": "local/x"}]}}}}}}}'
+)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hcl_json_mutations_only_raise_jobspec_error(seed: int) -> None:
+    parse(HCL_JSON_SEED, path="fuzz.json")  # the seed itself is valid
+    rng = random.Random(seed)
+    for _ in range(80):
+        text = _mutate(rng, HCL_JSON_SEED)
+        try:
+            parse(text, path="fuzz.json")
+        except JobSpecError as exc:
+            assert "internal error" not in str(exc), f"{exc}\n--- input ---\n{text}"

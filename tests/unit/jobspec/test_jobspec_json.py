@@ -61,10 +61,23 @@ def test_hcl_and_json_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 JSON_ERRORS = [
     (
-        "hcl-json",
-        '{"job": {"web": {}}}',
-        "web.json: HCL-JSON job files (the HCL schema written as JSON) are not supported yet; "
-        'write the job in HCL, or as API JSON: {"Job": {"ID": ..., "TaskGroups": [...]}}',
+        "hcl-json-unknown-argument",
+        '{"job": {"web": {\n  "group": {"g": {"cout": 2}}}}}',
+        'web.json:2:19: unsupported argument "cout" in group "g"; did you mean "count"?\n'
+        '    2 |   "group": {"g": {"cout": 2}}}}}',
+    ),
+    (
+        "hcl-json-bad-interpolation",
+        '{"job": {"web": {\n  "priority": "${1 +}"}}}',
+        "web.json:2:15: in this JSON value: invalid HCL syntax: unexpected '}'\n"
+        '    2 |   "priority": "${1 +}"}}}',
+    ),
+    (
+        "hcl-json-label-missing",
+        '{"job": {"web": {\n  "group": [{"count": 1}]}}}',
+        'web.json:2:3: "group" needs 1 label(s) here: write "group": {"<name>": { ... }} '
+        "in HCL-JSON\n"
+        '    2 |   "group": [{"count": 1}]}}}',
     ),
     (
         "wrong-type",

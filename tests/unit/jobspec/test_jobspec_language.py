@@ -96,6 +96,28 @@ CASES = [
     ("one", "one([])", None),
     ("log", "log(8, 2)", 3),
     ("trimleft", 'trimleft("xxa", "x")', "a"),
+    ("convert list", 'convert(["1", 2], list(number))', [1, 2]),
+    ("convert set dedups", 'convert(["a", "a", "b"], set(string))', ["a", "b"]),
+    ("convert map", "convert({a = 1, b = true}, map(string))", {"a": "1", "b": "true"}),
+    ("convert object", 'convert({n = "3", x = 1}, object({n = number}))', {"n": 3}),
+    ("convert tuple", 'convert([1, "2"], tuple([string, number]))', ["1", 2]),
+    ("convert any", "convert([1], any)", [1]),
+    ("single interpolation keeps a list", '"${var.names}"', ["a", "b"]),
+    ("single interpolation prints a number", '"${1 + 1}"', "2"),
+    ("heredoc keeps final newline", "<<EOT\na\nEOT\n", "a\n"),
+    ("indented heredoc strips indent", "<<-EOT\n    a\n      b\n    EOT\n", "a\n  b\n"),
+    ("heredoc escapes", "<<EOT\n$${x} %%{y} \\n\nEOT\n", "${x} %{y} \\n\n"),
+    ("quoted escapes", '"$${x} %%{y}"', "${x} %{y}"),
+    (
+        "heredoc for directive",
+        "<<-EOT\n  %{ for n in var.names ~}\n  - ${n}\n  %{ endfor ~}\nEOT\n",
+        "- a\n- b\n",
+    ),
+    (
+        "heredoc if directive",
+        '<<EOT\n%{ if var.flag }yes%{ else }no "q"%{ endif }\nEOT\n',
+        'no "q"\n',
+    ),
 ]
 
 

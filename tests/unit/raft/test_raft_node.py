@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import msgspec
@@ -183,4 +184,38 @@ async def test_a_truncated_journal_refuses_to_start_and_names_the_file(tmp_path:
 
     second = RaftNode(cfg, FSM())
     with pytest.raises(ConfigError, match=r"raft/journal: the Raft journal is corrupt"):
+        await second.start()
+
+
+def _grow_first_record(data: bytes, _at: int) -> bytes:
+    (size,) = struct.unpack_from("<I", data, 40)  # records start after a 40-byte header
+    return data[:40] + struct.pack("<I", size + 1) + data[44:]
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        # "n2" becomes "n3": still a valid entry, only its checksum tells
+        (lambda data, at: data[: at + 1] + b"3" + data[at + 2 :], "raft entry 5: .*checksum"),
+        (_grow_first_record, "record 1 at byte 40: its two length fields differ"),
+    ],
+    ids=["flipped-payload-byte", "bad-record-length"],
+)
+async def test_a_corrupt_journal_record_refuses_to_start_and_names_it(
+    tmp_path: Path, damage: Callable[[bytes, int], bytes], reason: str
+) -> None:
+    cfg = RaftConfig(self_addr=f"127.0.0.1:{free_port()}", data_dir=str(tmp_path))
+    first = RaftNode(cfg, FSM())
+    await first.start()
+    await wait_leader(first)
+    for i in range(5):
+        await first.apply(register(i))
+    await first.shutdown()
+    journal = tmp_path / "raft" / "journal"
+    data = journal.read_bytes()
+    at = data.rindex(b"n2")  # inside the third registration's payload
+    journal.write_bytes(damage(data, at))
+
+    second = RaftNode(cfg, FSM())
+    with pytest.raises(ConfigError, match=rf"raft/journal: the Raft journal is corrupt.*{reason}"):
         await second.start()

@@ -99,6 +99,16 @@ async def test_disabling_the_queue_fails_waiting_plans() -> None:
         await fut
 
 
+async def test_plan_queue_serves_higher_priority_first_then_fifo() -> None:
+    queue = PlanQueue()
+    queue.set_enabled(True)
+    for eval_id, priority in (("low", 10), ("first50", 50), ("high", 90), ("second50", 50)):
+        queue.enqueue(Plan(eval_id=eval_id, priority=priority))
+    order = [(await queue.dequeue()).plan.eval_id for _ in range(4)]
+    assert order == ["high", "first50", "second50", "low"]
+    queue.set_enabled(False)
+
+
 def test_preemptions_make_room_and_create_evals_for_the_preempted_job() -> None:
     fsm = _state_with_busy_node()
     snap = fsm.store.snapshot()

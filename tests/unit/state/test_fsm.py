@@ -108,7 +108,7 @@ def test_listeners_hear_upserted_evals_and_freed_capacity() -> None:
     heard: list[list[Evaluation]] = []
     freed: list[int] = []
     fsm.add_eval_listener(heard.append)
-    fsm.add_capacity_listener(freed.append)
+    fsm.add_capacity_listener(lambda index, _classes: freed.append(index))
     web = job()
     fsm.apply(1, encode_entry(JobRegister(job=web, eval=evaluation("e1", web)), "r1"))
     fsm.apply(2, encode_entry(ApplyPlanResults(allocs_updated=[alloc("a1", web)]), "r2"))

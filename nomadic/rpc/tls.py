@@ -1,0 +1,60 @@
+"""Mutual TLS for gRPC between agents (``tls { rpc = true ca_file cert_file key_file }``).
+
+As in Nomad, every agent holds a certificate signed by the cluster's CA; servers require and
+verify the caller's certificate, callers verify the server's against the CA. Addresses are
+IPs, so callers check the server's certificate for Nomad's role name ``server.<region>.nomad``
+(what ``nomad tls cert create -server`` puts in its SANs) rather than the dialled address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc  # type: ignore[import-untyped]
+
+from nomadic.errors import ConfigError
+
+__all__ = ["RPCTLS"]
+
+
+@dataclass(frozen=True)
+class RPCTLS:
+    ca: bytes
+    cert: bytes
+    key: bytes
+    server_name: str  # the name a server's certificate must carry
+
+    @classmethod
+    def load(cls, ca_file: str, cert_file: str, key_file: str, region: str) -> RPCTLS:
+        """Read the PEM files; a missing or unreadable one is a ConfigError naming it."""
+        files = {"tls.ca_file": ca_file, "tls.cert_file": cert_file, "tls.key_file": key_file}
+        data: dict[str, bytes] = {}
+        for key, path in files.items():
+            if not path:
+                raise ConfigError(f"{key} is required when tls {{ rpc = true }}")
+            try:
+                data[key] = Path(path).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"{key} = {path!r}: cannot read it: {exc.strerror}") from None
+            if b"-----BEGIN" not in data[key]:
+                raise ConfigError(f"{key} = {path!r}: not a PEM file")
+        return cls(
+            ca=data["tls.ca_file"],
+            cert=data["tls.cert_file"],
+            key=data["tls.key_file"],
+            server_name=f"server.{region}.nomad",
+        )
+
+    def server_credentials(self) -> grpc.ServerCredentials:
+        return grpc.ssl_server_credentials(
+            [(self.key, self.cert)], root_certificates=self.ca, require_client_auth=True
+        )
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca, private_key=self.key, certificate_chain=self.cert
+        )
+
+    def channel_options(self) -> tuple[tuple[str, str], ...]:
+        return (("grpc.ssl_target_name_override", self.server_name),)
