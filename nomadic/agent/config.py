@@ -4,7 +4,9 @@ A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
 failover_heartbeat_ttl server_join { retry_join } }``,
-``client { enabled servers node_class meta }`` and ``plugin "<driver>" { config { ... } }``.
+``client { enabled servers node_class meta }``, ``telemetry { prometheus_metrics
+collection_interval publish_allocation_metrics publish_node_metrics disable_hostname }`` and
+``plugin "<driver>" { config { ... } }``.
 Unknown keys are errors that name the key.
 """
 
@@ -56,6 +58,17 @@ class ClientSection:
 
 
 @dataclass
+class TelemetrySection:
+    """Nomad's ``telemetry`` block; ``-dev`` turns every switch on."""
+
+    prometheus_metrics: bool = False
+    collection_interval: str = "1s"
+    publish_allocation_metrics: bool = False
+    publish_node_metrics: bool = False
+    disable_hostname: bool = False
+
+
+@dataclass
 class AgentConfig:
     region: str = "global"
     datacenter: str = "dc1"
@@ -68,6 +81,7 @@ class AgentConfig:
     ports: Ports = field(default_factory=Ports)
     server: ServerSection = field(default_factory=ServerSection)
     client: ClientSection = field(default_factory=ClientSection)
+    telemetry: TelemetrySection = field(default_factory=TelemetrySection)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +94,11 @@ class AgentConfig:
             server=ServerSection(enabled=True, bootstrap_expect=1),
             client=ClientSection(enabled=True),
             plugins={"raw_exec": {"enabled": True}},
+            telemetry=TelemetrySection(
+                prometheus_metrics=True,
+                publish_allocation_metrics=True,
+                publish_node_metrics=True,
+            ),
         )
 
     @property
@@ -87,7 +106,12 @@ class AgentConfig:
         return "127.0.0.1" if self.bind_addr in ("0.0.0.0", "", "::") else self.bind_addr
 
 
-_SECTIONS: dict[str, type] = {"ports": Ports, "server": ServerSection, "client": ClientSection}
+_SECTIONS: dict[str, type] = {
+    "ports": Ports,
+    "server": ServerSection,
+    "client": ClientSection,
+    "telemetry": TelemetrySection,
+}
 
 
 def load_file(path: str, base: AgentConfig | None = None) -> AgentConfig:

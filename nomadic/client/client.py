@@ -68,6 +68,8 @@ class Client:
         self._ctx: RunnerContext | None = None
         self._db: ClientStateDB | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # set by the agent when telemetry is on; counts restarts, OOM kills, status changes
+        self.metrics: Any = None
 
     # ---- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -310,6 +312,8 @@ class Client:
             job.add_done_callback(self._background.discard)
 
     def _report(self, update: AllocUpdate) -> None:
+        if self.metrics is not None:
+            self.metrics.observe(update)
         self._pending[update.id] = update
         self._pending_set.set()
 

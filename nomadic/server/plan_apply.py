@@ -28,6 +28,7 @@ from nomadic.state.store import StateStore
 from nomadic.structs import Allocation, Job, Plan, PlanResult
 from nomadic.structs.consts import NODE_INELIGIBLE, NODE_STATUS_READY
 from nomadic.structs.funcs import allocs_fit
+from nomadic.telemetry import default_sink
 
 from .plan_queue import PendingPlan, PlanQueue
 
@@ -127,7 +128,10 @@ class PlanApplier:
                 snap = self._store.snapshot()
                 if inflight is not None and not inflight[0].done():
                     snap = _optimistic(snap, inflight[1])
+                start = time.monotonic()
                 result = await asyncio.to_thread(evaluate_plan, snap, pending.plan)
+                default_sink.measure_since("nomad.nomad.plan.evaluate", start)
+                _count_rejections(pending.plan, result)
                 if inflight is not None:
                     failed = await _finished_with_error(inflight[0])
                     inflight = None
@@ -149,8 +153,10 @@ class PlanApplier:
             return None
         entry = plan_results_entry(pending.plan, result, time.time_ns())
         task = asyncio.ensure_future(self._commit(entry))
+        start = time.monotonic()
 
         def done(t: asyncio.Task[int]) -> None:
+            default_sink.measure_since("nomad.nomad.plan.apply", start)
             if t.cancelled():
                 pending.respond(None, NoLeaderError())
             elif (exc := t.exception()) is not None:
@@ -161,6 +167,13 @@ class PlanApplier:
 
         task.add_done_callback(done)
         return task, entry
+
+
+def _count_rejections(plan: Plan, result: PlanResult) -> None:
+    """``nomad.nomad.plan.node_rejected``: nodes whose placements did not fit on re-check."""
+    for node_id in plan.node_allocation:
+        if node_id not in result.node_allocation:
+            default_sink.incr_counter("nomad.nomad.plan.node_rejected", 1, {"node_id": node_id})
 
 
 def _same_job(a: Job | None, b: Job | None) -> bool:

@@ -47,10 +47,12 @@ from nomadic.structs.requests import (
     JobRegisterResponse,
     ServerMember,
 )
+from nomadic.telemetry import default_sink
 
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
+from .event_broker import EventBroker
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
 from .plan_apply import PlanApplier
@@ -119,6 +121,8 @@ class Server:
         self.datacenter = config.datacenter
         self.store = StateStore()
         self.fsm = FSM(self.store)
+        self.events = EventBroker()
+        self.fsm.add_apply_listener(self.events.on_apply)
         raft_cfg = RaftConfig(
             self_addr=config.raft_addr,
             partners=list(config.peers),
@@ -147,6 +151,7 @@ class Server:
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
+        self.events.start(loop)
         self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
@@ -232,7 +237,11 @@ class Server:
 
     async def submit_plan(self, plan: Plan) -> PlanResult:
         """Plan.Submit: queue the plan for the applier and wait for its result."""
-        return await self.plan_queue.enqueue(plan)
+        start = time.monotonic()
+        try:
+            return await self.plan_queue.enqueue(plan)
+        finally:
+            default_sink.measure_since("nomad.nomad.plan.submit", start)
 
     async def wait_for_index(self, min_index: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +24,7 @@ from nomadic.scheduler.interfaces import Planner, Scheduler, State
 from nomadic.state.entries import EvalUpdateRequest, Payload
 from nomadic.state.snapshot import Snapshot
 from nomadic.structs import Evaluation, Plan, PlanResult
+from nomadic.telemetry import default_sink
 
 from .broker import EvalBroker
 from .endpoints.base import now_ns
@@ -74,21 +76,27 @@ class Worker:
     async def run(self) -> None:
         """Loop until cancelled."""
         while True:
+            start = time.monotonic()
             got = await self._host.broker.dequeue(self.schedulers, DEQUEUE_TIMEOUT)
             if got is None:
                 continue
+            default_sink.measure_since("nomad.nomad.worker.dequeue_eval", start)
             ev, token = got
             ok = await self._process(ev, token)
             try:
+                start = time.monotonic()
                 if ok:
                     self._host.broker.ack(ev.id, token)
+                    default_sink.measure_since("nomad.nomad.worker.send_ack", start)
                 else:
                     self._host.broker.nack(ev.id, token)
             except Exception as exc:  # leadership changed under us: the new leader redelivers
                 log.info("eval %s: ack/nack dropped: %s", ev.id, exc)
 
     async def _process(self, ev: Evaluation, token: str) -> bool:
+        start = time.monotonic()
         index = await self._host.wait_for_index(ev.modify_index - 1, RAFT_SYNC_LIMIT)
+        default_sink.measure_since("nomad.nomad.worker.wait_for_index", start)
         if index < ev.modify_index:
             log.warning("eval %s: state did not reach index %d; nacking", ev.id, ev.modify_index)
             return False
@@ -96,9 +104,16 @@ class Worker:
         planner = WorkerPlanner(self._host, ev, token, asyncio.get_running_loop(), snap)
         try:
             sched = self._factory(ev.type, snap, planner)
+            start = time.monotonic()
             await asyncio.to_thread(sched.process, ev)
+            default_sink.measure_since(f"nomad.nomad.worker.invoke_scheduler.{ev.type}", start)
         except Exception:
-            log.exception("eval %s (job %s): scheduler failed; nacking", ev.id, ev.job_id)
+            log.exception(
+                "eval %s (job %s): scheduler failed; nacking",
+                ev.id,
+                ev.job_id,
+                extra={"eval_id": ev.id, "job_id": ev.job_id},
+            )
             return False
         return True
 
@@ -127,7 +142,9 @@ class WorkerPlanner:
         plan = msgspec.structs.replace(
             plan, eval_token=self._token, snapshot_index=self._snapshot_index
         )
+        start = time.monotonic()
         result = self._call(self._submit(plan), PLAN_TIMEOUT)
+        default_sink.measure_since("nomad.nomad.worker.submit_plan", start)
         if not result.refresh_index:
             return result, None
         wait = max(result.refresh_index, result.alloc_index)
@@ -155,13 +172,19 @@ class WorkerPlanner:
             )
 
     def update_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.update_eval", start)
 
     def create_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.create_eval", start)
 
     def reblock_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.reblock_eval", start)
 
     async def _apply_eval(self, ev: Evaluation) -> int:
         self._check_outstanding()
