@@ -199,6 +199,12 @@ class Agent:
     async def shutdown(self) -> None:
         log.info("agent shutting down")
         await self.collection.stop()
+        # open event and log streams end, so the HTTP server can stop at once
+        if self.server is not None:
+            self.server.events.close()
+        from nomadic.agent.logs import broadcaster
+
+        broadcaster.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
         if self.client is not None:

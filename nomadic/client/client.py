@@ -137,7 +137,11 @@ class Client:
             runner = AllocRunner(saved.alloc, self._ctx)
             self.runners[saved.alloc.id] = runner
             runner.restore(saved.tasks)
-            log.info("restored allocation %s", saved.alloc.id)
+            log.info(
+                "restored allocation %s",
+                saved.alloc.id,
+                extra={"alloc_id": saved.alloc.id, "job_id": saved.alloc.job_id},
+            )
 
     # ---- ClientAPI ------------------------------------------------------------------------
     def alloc_dir(self, alloc_id: str) -> Path:
@@ -237,7 +241,11 @@ class Client:
             try:
                 resp = await self.rpc.node_update_status(self.node_id, NODE_STATUS_READY)
             except NotFoundError:
-                log.warning("server does not know node %s; registering again", self.node_id)
+                log.warning(
+                    "server does not know node %s; registering again",
+                    self.node_id,
+                    extra={"node_id": self.node_id},
+                )
                 self.registered.clear()
                 await self._register()
                 delay = 0.0
@@ -306,7 +314,11 @@ class Client:
             runner = self.runners.pop(alloc_id)
             if self._db is not None:
                 self._db.delete_alloc(alloc_id)
-            log.info("allocation %s was removed by the server; stopping it", alloc_id)
+            log.info(
+                "allocation %s was removed by the server; stopping it",
+                alloc_id,
+                extra={"alloc_id": alloc_id},
+            )
             job = asyncio.get_running_loop().create_task(runner.kill_and_wait())
             self._background.add(job)
             job.add_done_callback(self._background.discard)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from nomadic.http import (
     agent_endpoint,
+    agent_monitor,
     alloc_exec,
     alloc_lifecycle,
     allocations,
@@ -52,6 +53,15 @@ def build_app(
     app[SERVER] = server
     app[CLIENT] = client
     app[AGENT_INFO] = dict(agent_info)
-    for module in (*_MODULES, jobs_parse, alloc_lifecycle, alloc_exec, operator, metrics, events):
+    for module in (
+        *_MODULES,
+        jobs_parse,
+        alloc_lifecycle,
+        alloc_exec,
+        operator,
+        metrics,
+        events,
+        agent_monitor,
+    ):
         app.router.add_routes(module.routes)
     return app

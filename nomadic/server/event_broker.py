@@ -62,6 +62,7 @@ class EventBroker:
         self._buffer: deque[EventBatch] = deque(maxlen=size)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed = asyncio.Event()
+        self._closed = False
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -86,6 +87,11 @@ class EventBroker:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake)
 
+    def close(self) -> None:
+        """End every subscription (the agent is stopping); call on the event loop."""
+        self._closed = True
+        self._wake()
+
     def _wake(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
@@ -100,9 +106,10 @@ class EventBroker:
             return self._buffer[-1].index if self._buffer else 0
 
     async def subscribe(self, index: int, heartbeat: float) -> AsyncIterator[EventBatch | None]:
-        """Batches from ``index`` on, forever; ``None`` after ``heartbeat`` seconds of quiet."""
+        """Batches from ``index`` on until :meth:`close`; ``None`` after ``heartbeat`` seconds
+        of quiet."""
         cursor = index
-        while True:
+        while not self._closed:
             changed = self._changed
             batches = self.after(cursor)
             if batches:

@@ -46,7 +46,13 @@ def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
     for node_id in nodes:
         fit, reason = evaluate_node_plan(snap, plan, node_id)
         if not fit:
-            log.debug("plan for eval %s: node %s rejected: %s", plan.eval_id, node_id, reason)
+            log.debug(
+                "plan for eval %s: node %s rejected: %s",
+                plan.eval_id,
+                node_id,
+                reason,
+                extra={"eval_id": plan.eval_id, "node_id": node_id},
+            )
             result.rejected_nodes.append(node_id)
             if plan.all_at_once:
                 return PlanResult(rejected_nodes=nodes, refresh_index=snap.latest_index())
@@ -163,10 +169,27 @@ class PlanApplier:
                 pending.respond(None, exc)
             else:
                 result.alloc_index = t.result()
+                _log_placements(pending.plan, result)
                 pending.respond(result)
 
         task.add_done_callback(done)
         return task, entry
+
+
+def _log_placements(plan: Plan, result: PlanResult) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    for node_id, allocs in result.node_allocation.items():
+        for alloc in allocs:
+            log.debug(
+                "allocation placed",
+                extra={
+                    "eval_id": plan.eval_id,
+                    "job_id": alloc.job_id,
+                    "alloc_id": alloc.id,
+                    "node_id": node_id,
+                },
+            )
 
 
 def _count_rejections(plan: Plan, result: PlanResult) -> None:

@@ -82,7 +82,10 @@ class Worker:
                 continue
             default_sink.measure_since("nomad.nomad.worker.dequeue_eval", start)
             ev, token = got
+            ids = {"eval_id": ev.id, "job_id": ev.job_id}
+            log.debug("dequeued evaluation", extra={**ids, "triggered_by": ev.triggered_by})
             ok = await self._process(ev, token)
+            log.debug("evaluation processed", extra={**ids, "ok": ok})
             try:
                 start = time.monotonic()
                 if ok:
@@ -91,14 +94,24 @@ class Worker:
                 else:
                     self._host.broker.nack(ev.id, token)
             except Exception as exc:  # leadership changed under us: the new leader redelivers
-                log.info("eval %s: ack/nack dropped: %s", ev.id, exc)
+                log.info(
+                    "eval %s: ack/nack dropped: %s",
+                    ev.id,
+                    exc,
+                    extra={"eval_id": ev.id, "job_id": ev.job_id},
+                )
 
     async def _process(self, ev: Evaluation, token: str) -> bool:
         start = time.monotonic()
         index = await self._host.wait_for_index(ev.modify_index - 1, RAFT_SYNC_LIMIT)
         default_sink.measure_since("nomad.nomad.worker.wait_for_index", start)
         if index < ev.modify_index:
-            log.warning("eval %s: state did not reach index %d; nacking", ev.id, ev.modify_index)
+            log.warning(
+                "eval %s: state did not reach index %d; nacking",
+                ev.id,
+                ev.modify_index,
+                extra={"eval_id": ev.id, "job_id": ev.job_id},
+            )
             return False
         snap = self._host.snapshot()
         planner = WorkerPlanner(self._host, ev, token, asyncio.get_running_loop(), snap)

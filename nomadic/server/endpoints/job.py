@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from nomadic.errors import NotFoundError, ValidationError
@@ -11,6 +13,8 @@ from nomadic.structs.consts import TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER
 from nomadic.structs.requests import JobDeregisterResponse, JobRegisterResponse
 
 from .base import Host, new_eval, now_ns
+
+log = logging.getLogger("nomadic.server.job")
 
 __all__ = ["JobEndpoint"]
 
@@ -36,6 +40,10 @@ class JobEndpoint:
         if not (job.is_periodic() or job.is_parameterized()):
             ev = new_eval(job, TRIGGER_JOB_REGISTER)
         index = await self._host.apply(JobRegister(job=job, eval=ev))
+        log.info(
+            "job registered",
+            extra={"job_id": job.id, "namespace": job.namespace, "eval_id": ev.id if ev else ""},
+        )
         stored = self._host.snapshot().job_by_id(job.namespace, job.id)
         return JobRegisterResponse(
             eval_id=ev.id if ev else "",
