@@ -28,6 +28,7 @@ import psutil
 from nomadic.structs import AllocUpdate
 from nomadic.structs.funcs import node_available
 from nomadic.telemetry import GaugeSet, default_sink
+from nomadic.telemetry.sink import Labels, label_tuple
 
 from .allocrunner.state import client_status
 
@@ -100,7 +101,7 @@ class ClientMetrics:
         ]
         results = await asyncio.gather(*(tr.stats() for _, _, tr in pairs))
         for (runner, name, _), usage in zip(pairs, results, strict=True):
-            labels = self._labels(runner, name)
+            labels = label_tuple(self._labels(runner, name))
             task = runner.group.lookup_task(name)
             if task is not None:
                 res = task.resources
@@ -191,7 +192,7 @@ class ClientMetrics:
             gauges.set(f"nomad.client.tasks.{name}", n, labels)
 
 
-def _usage_gauges(gauges: GaugeSet, usage: TaskResourceUsage, labels: dict[str, str]) -> None:
+def _usage_gauges(gauges: GaugeSet, usage: TaskResourceUsage, labels: Labels) -> None:
     mem = usage.resource_usage.memory_stats
     for key, value in (
         ("rss", mem.rss),

@@ -35,9 +35,12 @@ SUMMARY_MAX_SAMPLES = 512  # per series: bounds memory and scrape cost
 QUANTILES = (0.5, 0.9, 0.99)
 
 
-def label_tuple(labels: Mapping[str, str] | None) -> Labels:
+def label_tuple(labels: Mapping[str, str] | Labels | None) -> Labels:
+    """Sorted (name, value) pairs; a tuple is taken as already made by this function."""
     if not labels:
         return ()
+    if isinstance(labels, tuple):
+        return labels
     return tuple(sorted((k, str(v)) for k, v in labels.items()))
 
 
@@ -91,7 +94,8 @@ class GaugeSet:
 
     values: dict[Series, float] = field(default_factory=dict)
 
-    def set(self, key: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+    def set(self, key: str, value: float, labels: Mapping[str, str] | Labels | None = None) -> None:
+        """Pass ``label_tuple(...)`` once for many gauges of one series set (it sorts)."""
         self.values[(key, label_tuple(labels))] = float(value)
 
 

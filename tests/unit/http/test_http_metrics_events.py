@@ -70,7 +70,7 @@ async def test_requests_are_timed_by_route(metrics_api: TestClient) -> None:  # 
     from nomadic.telemetry import default_sink
 
     await metrics_api.get("/v1/job/web")
-    counters, summaries = default_sink.cumulative()
+    _, summaries = default_sink.cumulative()
     labels = (("method", "GET"), ("path", "/v1/job/{job_id}"))
     assert summaries[("nomad.http.request", labels)].count >= 1
 
