@@ -47,7 +47,7 @@ def test_unknown_telemetry_key_names_it(tmp_path: Path) -> None:
 def test_bad_collection_interval_is_a_config_error() -> None:
     cfg = AgentConfig()
     cfg.telemetry.collection_interval = "soon"
-    with pytest.raises(ConfigError, match="telemetry.collection_interval: invalid duration"):
+    with pytest.raises(ConfigError, match=r"telemetry\.collection_interval: invalid duration"):
         Agent(cfg)
 
 
