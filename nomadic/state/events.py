@@ -95,22 +95,20 @@ def events_for(
     if etype is None:
         return []
     out: list[Event] = []
-    for job in _jobs(mtype, payload, before, after):
+    for job in _jobs(payload, before, after):
         out.append(Event("Job", etype, job.id, job.namespace, index, job))
-    for alloc in _allocs(mtype, payload, after):
+    for alloc in _allocs(payload, after):
         keys = tuple(k for k in (alloc.job_id, getattr(alloc, "deployment_id", "")) if k)
         out.append(Event("Allocation", etype, alloc.id, alloc.namespace, index, alloc, keys))
     for ev in _evals(payload, after):
         keys = tuple(k for k in (ev.job_id, ev.deployment_id) if k)
         out.append(Event("Evaluation", etype, ev.id, ev.namespace, index, ev, keys))
-    for node in _nodes(mtype, payload, before, after):
+    for node in _nodes(payload, before, after):
         out.append(Event("Node", etype, node.id, "", index, node))
     return out
 
 
-def _jobs(
-    mtype: e.MessageType, payload: object, before: StateSnapshot, after: StateSnapshot
-) -> Iterable[Job]:
+def _jobs(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iterable[Job]:
     if isinstance(payload, e.JobRegister):
         job = after.job_by_id(payload.job.namespace, payload.job.id)
         return [job] if job is not None else []
@@ -122,7 +120,7 @@ def _jobs(
     return []
 
 
-def _allocs(mtype: e.MessageType, payload: object, after: StateSnapshot) -> Iterable[Allocation]:
+def _allocs(payload: object, after: StateSnapshot) -> Iterable[Allocation]:
     ids: list[str] = []
     if isinstance(payload, e.AllocClientUpdate):
         ids = [u.id for u in payload.allocs]
@@ -145,9 +143,7 @@ def _evals(payload: object, after: StateSnapshot) -> Iterable[Evaluation]:
     return [s for ev in evals if (s := after.eval_by_id(ev.id)) is not None]
 
 
-def _nodes(
-    mtype: e.MessageType, payload: object, before: StateSnapshot, after: StateSnapshot
-) -> Iterable[Node]:
+def _nodes(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iterable[Node]:
     if isinstance(payload, e.NodeRegister):
         ids = [payload.node.id]
     elif isinstance(payload, e.NodeUpdateStatus):
