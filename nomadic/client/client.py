@@ -105,6 +105,12 @@ class Client:
         for task in self._loops:
             task.cancel()
         for task in self._loops:
+            # Python 3.11's asyncio.wait_for swallows a cancellation that arrives as its inner
+            # future completes (the watch's blocking query returning at shutdown), and the
+            # loop would go on: cancel again until the task is really done.
+            while not task.done():
+                await asyncio.wait([task], timeout=0.5)
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._loops.clear()
