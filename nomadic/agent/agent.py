@@ -22,8 +22,9 @@ from typing import Any
 from aiohttp import web
 
 from nomadic import __version__
-from nomadic.agent.config import AgentConfig
+from nomadic.agent.config import AgentConfig, parse_duration
 from nomadic.errors import ConfigError
+from nomadic.telemetry import CollectionLoop, default_sink
 
 log = logging.getLogger("nomadic.agent")
 
@@ -38,6 +39,10 @@ class Agent:
         self._runner: web.AppRunner | None = None
         self._tmp_data_dir: str | None = None
         self._stopping = asyncio.Event()
+        interval = parse_duration(
+            config.telemetry.collection_interval, "telemetry.collection_interval"
+        )
+        self.collection = CollectionLoop(default_sink, interval)
 
     @property
     def data_dir(self) -> str:
@@ -54,6 +59,7 @@ class Agent:
             await self._start_server()
         if cfg.client.enabled:
             await self._start_client()
+        self._start_telemetry()
         await self._start_http()
         log.info(
             "agent started",
@@ -159,11 +165,31 @@ class Agent:
 
         return RPCTLS.load(tls.ca_file, tls.cert_file, tls.key_file, self.config.region)
 
+    def _start_telemetry(self) -> None:
+        tel = self.config.telemetry
+        if self.server is not None:
+            from nomadic.server.metrics import ServerMetrics
+
+            self.collection.add("server", ServerMetrics(self.server).collect)
+        if self.client is not None and (tel.publish_allocation_metrics or tel.publish_node_metrics):
+            from nomadic.client.metrics import ClientMetrics
+
+            metrics = ClientMetrics(
+                self.client,
+                allocations=tel.publish_allocation_metrics,
+                node=tel.publish_node_metrics,
+            )
+            self.client.metrics = metrics
+            self.collection.add("client", metrics.collect)
+        self.collection.start()
+
     async def _start_http(self) -> None:
         from nomadic.http import build_app
+        from nomadic.http.metrics import Telemetry
 
         cfg = self.config
-        app = build_app(self.server, self.client, self.info())
+        telemetry = Telemetry(default_sink, prometheus_metrics=cfg.telemetry.prometheus_metrics)
+        app = build_app(self.server, self.client, self.info(), telemetry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, cfg.bind_addr, cfg.ports.http, reuse_address=True)
@@ -192,6 +218,13 @@ class Agent:
 
     async def shutdown(self) -> None:
         log.info("agent shutting down")
+        await self.collection.stop()
+        # open event and log streams end, so the HTTP server can stop at once
+        if self.server is not None:
+            self.server.events.close()
+        from nomadic.agent.logs import broadcaster
+
+        broadcaster.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
         if self.client is not None:

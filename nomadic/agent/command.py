@@ -12,7 +12,11 @@ from nomadic.errors import NomadicError
 
 
 def run(config: AgentConfig) -> int:
-    logs.setup(config.log_level, config.log_json)
+    try:
+        logs.setup(config.log_level, config.log_json)
+    except ValueError as exc:
+        print(f"Error starting agent: log_level: {exc}", file=sys.stderr)
+        return 1
     if config.dev_mode:
         print("==> No configuration files loaded" if not config.data_dir else "", end="")
         print("\n==> Starting nomadic agent in dev mode (server + client, data is not kept)")

@@ -4,7 +4,9 @@ A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
 failover_heartbeat_ttl server_join { retry_join } }``,
-``client { enabled servers node_class meta }``, ``tls { rpc ca_file cert_file key_file }`` and
+``client { enabled servers node_class meta }``, ``tls { rpc ca_file cert_file key_file }``,
+``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
+publish_node_metrics disable_hostname }`` and
 ``plugin "<driver>" { config { ... } }``.
 Unknown keys are errors that name the key.
 """
@@ -70,6 +72,17 @@ class TLSSection:
 
 
 @dataclass
+class TelemetrySection:
+    """Nomad's ``telemetry`` block; ``-dev`` turns every switch on."""
+
+    prometheus_metrics: bool = False
+    collection_interval: str = "1s"
+    publish_allocation_metrics: bool = False
+    publish_node_metrics: bool = False
+    disable_hostname: bool = False
+
+
+@dataclass
 class AgentConfig:
     region: str = "global"
     datacenter: str = "dc1"
@@ -83,6 +96,7 @@ class AgentConfig:
     server: ServerSection = field(default_factory=ServerSection)
     client: ClientSection = field(default_factory=ClientSection)
     tls: TLSSection = field(default_factory=TLSSection)
+    telemetry: TelemetrySection = field(default_factory=TelemetrySection)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +109,11 @@ class AgentConfig:
             server=ServerSection(enabled=True, bootstrap_expect=1),
             client=ClientSection(enabled=True),
             plugins={"raw_exec": {"enabled": True}},
+            telemetry=TelemetrySection(
+                prometheus_metrics=True,
+                publish_allocation_metrics=True,
+                publish_node_metrics=True,
+            ),
         )
 
     @property
@@ -107,6 +126,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerSection,
     "client": ClientSection,
     "tls": TLSSection,
+    "telemetry": TelemetrySection,
 }
 
 

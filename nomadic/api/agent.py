@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -34,3 +35,8 @@ class Agent:
 
     def health(self) -> dict[str, Any]:
         return self._c.query("/v1/agent/health", dict[str, Any])
+
+    def monitor(self, log_level: str = "INFO", log_json: bool = False) -> Iterator[bytes]:
+        """The agent's log lines as they are written (``GET /v1/agent/monitor``)."""
+        params = {"log_level": log_level, "log_json": log_json or None, "plain": True}
+        return self._c.stream("/v1/agent/monitor", params)

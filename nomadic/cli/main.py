@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("nomadic.cli.eval:eval_group", "Interact with evaluations"),
     "fmt": ("nomadic.cli.fmt:fmt", "Rewrites HCL job files to canonical format"),
     "job": ("nomadic.cli.job:job", "Interact with jobs"),
+    "monitor": ("nomadic.cli.agent_monitor:monitor", "Stream the logs of a nomadic agent"),
     "node": ("nomadic.cli.node:node", "Interact with nodes"),
     "operator": ("nomadic.cli.operator:operator", "Provides cluster-level tools for operators"),
     "server": ("nomadic.cli.server:server", "Interact with servers"),

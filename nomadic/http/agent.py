@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
@@ -32,10 +32,14 @@ from nomadic.structs.requests import (
     ServerMember,
 )
 
+if TYPE_CHECKING:
+    from nomadic.server.event_broker import EventBroker
+
 
 class ServerAPI(Protocol):
     region: str
     datacenter: str
+    events: EventBroker  # the event stream's buffer (/v1/event/stream)
 
     def snapshot(self) -> StateSnapshot: ...
 

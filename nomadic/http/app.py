@@ -14,21 +14,25 @@ from aiohttp import web
 
 from nomadic.http import (
     agent_endpoint,
+    agent_monitor,
     alloc_exec,
     alloc_lifecycle,
     allocations,
     client_alloc,
     client_fs,
     evaluations,
+    events,
     job_actions,
     jobs,
     jobs_parse,
+    metrics,
     nodes,
     operator,
     status,
 )
 from nomadic.http.agent import ClientAPI, ServerAPI
 from nomadic.http.errors import error_middleware
+from nomadic.http.metrics import TELEMETRY, Telemetry, metrics_middleware
 from nomadic.http.query import AGENT_INFO, CLIENT, SERVER
 
 __all__ = ["build_app"]
@@ -37,13 +41,29 @@ _MODULES = (jobs, allocations, evaluations, nodes, status, agent_endpoint, clien
 
 
 def build_app(
-    server: ServerAPI | None, client: ClientAPI | None, agent_info: dict[str, Any]
+    server: ServerAPI | None,
+    client: ClientAPI | None,
+    agent_info: dict[str, Any],
+    telemetry: Telemetry | None = None,
 ) -> web.Application:
     """The ``/v1`` application; either role may be ``None`` (its endpoints then answer 501)."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=32 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware], client_max_size=32 * 1024 * 1024
+    )
+    app[TELEMETRY] = telemetry or Telemetry()
     app[SERVER] = server
     app[CLIENT] = client
     app[AGENT_INFO] = dict(agent_info)
-    for module in (*_MODULES, jobs_parse, job_actions, alloc_lifecycle, alloc_exec, operator):
+    for module in (
+        *_MODULES,
+        jobs_parse,
+        job_actions,
+        alloc_lifecycle,
+        alloc_exec,
+        operator,
+        metrics,
+        events,
+        agent_monitor,
+    ):
         app.router.add_routes(module.routes)
     return app

@@ -22,6 +22,7 @@ import pickle
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from pysyncobj.node import TCPNode
 
 from nomadic.errors import ConfigError, NoLeaderError, NotFoundError, RaftError, ValidationError
 from nomadic.state.fsm import FSM, ApplyResult
+from nomadic.telemetry import default_sink
 
 from .journal import check_journal
 
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_APPLY_TIMEOUT = 10.0
 _RAFT_LEADER = 2  # pysyncobj's _RAFT_STATE.LEADER
+_STATE_NAMES = {0: "follower", 1: "candidate", 2: "leader"}  # hashicorp/raft's metric names
 
 LeadershipListener = Callable[[bool], None]
 
@@ -76,11 +79,14 @@ class _Replicated(SyncObj):  # type: ignore[misc]
     def apply(self, entry: bytes) -> ApplyResult:
         last_applied = getattr(self, "_SyncObj__raftLastApplied", None)
         index = last_applied + 1 if isinstance(last_applied, int) else self._fsm.last_index + 1
+        start = time.monotonic()
         try:
             return self._fsm.apply(index, entry)
         except Exception as exc:  # a bug in a handler must not kill the raft thread
             log.exception("applying raft entry %d failed", index)
             return ApplyResult(index, error=f"apply failed: {exc}")
+        finally:
+            default_sink.measure_since("nomad.raft.fsm.apply", start)
 
 
 class RaftNode:
@@ -240,7 +246,22 @@ class RaftNode:
     def has_quorum(self) -> bool:
         return self._obj is not None and bool(self._obj.hasQuorum)
 
+    def state_name(self) -> str:
+        """``leader``, ``follower`` or ``candidate`` (``shutdown`` when stopped)."""
+        if self._obj is None:
+            return "shutdown"
+        return _STATE_NAMES.get(getattr(self._obj, "_SyncObj__raftState", 0), "follower")
+
+    def last_contact(self) -> dict[str, float]:
+        """On the leader: seconds since each follower last answered (empty elsewhere)."""
+        if self._obj is None or not self.is_leader():
+            return {}
+        seen = dict(getattr(self._obj, "_SyncObj__lastResponseTime", {}))
+        now = time.monotonic()
+        return {str(getattr(n, "address", n)): max(now - t, 0.0) for n, t in seen.items()}
+
     def _on_state_changed(self, old: int, new: int) -> None:
+        default_sink.incr_counter(f"nomad.raft.state.{_STATE_NAMES.get(new, 'follower')}")
         if self._loop is not None and (old == _RAFT_LEADER or new == _RAFT_LEADER):
             self._loop.call_soon_threadsafe(self._deliver_leadership)
 
@@ -270,10 +291,14 @@ class RaftNode:
 
         with self._inflight_lock:
             self._inflight.add(write_id)
+        start = time.monotonic()
+        default_sink.incr_counter("nomad.raft.apply")
         obj.apply(entry, callback=done)
         try:
             async with asyncio.timeout(timeout):
-                return await fut
+                result = await fut
+            default_sink.measure_since("nomad.raft.commitTime", start)
+            return result
         except TimeoutError:
             raise RaftError(
                 f"raft commit not confirmed within {timeout:g}s; the write may or may not "

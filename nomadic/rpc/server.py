@@ -13,6 +13,7 @@ Nomad serves ``?stale`` reads and keeps blocking queries off the leader.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,7 @@ from nomadic.structs.requests import (
     NodeUpdateEligibilityRequest,
     PeriodicForceRequest,
 )
+from nomadic.telemetry import default_sink
 
 from .client import RPCPool, RPCUnavailableError
 from .wire import (
@@ -190,6 +192,12 @@ class RPCServer:
 
         async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
             forwarded = any(k == FORWARDED_HEADER for k, _ in context.invocation_metadata() or ())
+            start = time.monotonic()
+            labels = {"method": name}
+            # Nomad counts writes as requests and reads as queries
+            default_sink.incr_counter(
+                "nomad.nomad.rpc.request" if method.write else "nomad.nomad.rpc.query", 1, labels
+            )
             try:
                 if method.write and not forwarded and not self._leads():
                     return await self._forward(name, request)
@@ -199,11 +207,15 @@ class RPCServer:
                 result = await method.handler(body)
                 return msgspec.msgpack.encode(Reply(body=to_msgpack(result)))
             except NomadicError as exc:
+                default_sink.incr_counter("nomad.nomad.rpc.request_error", 1, labels)
                 return _encode_error(exc)
             except msgspec.ValidationError as exc:
                 from nomadic.errors import ValidationError
 
+                default_sink.incr_counter("nomad.nomad.rpc.request_error", 1, labels)
                 return _encode_error(ValidationError(f"{name}: malformed request: {exc}"))
+            finally:
+                default_sink.measure_since("nomad.nomad.rpc.request_time", start, labels)
 
         return handle
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from nomadic.errors import NotFoundError
 from nomadic.structs import Evaluation
 from nomadic.structs.consts import SECOND
+from nomadic.telemetry import default_sink
 
 __all__ = ["FAILED_QUEUE", "BrokerConfig", "EvalBroker"]
 
@@ -47,12 +48,23 @@ class _Unack:
     eval: Evaluation
     token: str
     timer: asyncio.TimerHandle | None
+    dequeued: float = field(default_factory=time.monotonic)
 
 
 @dataclass(order=True)
 class _Ready:
     sort_key: tuple[int, int, int]
     eval: Evaluation = field(compare=False)
+    enqueued: float = field(default_factory=time.monotonic, compare=False)
+
+
+def _eval_labels(ev: Evaluation) -> dict[str, str]:
+    return {
+        "job": ev.job_id,
+        "namespace": ev.namespace,
+        "eval_type": ev.type,
+        "triggered_by": ev.triggered_by,
+    }
 
 
 class EvalBroker:
@@ -156,7 +168,9 @@ class EvalBroker:
                 best = sched
         if best is None:
             return None
-        ev = heapq.heappop(self._ready[best]).eval
+        ready = heapq.heappop(self._ready[best])
+        ev = ready.eval
+        default_sink.measure_since("nomad.nomad.broker.wait_time", ready.enqueued, _eval_labels(ev))
         token = str(uuid.uuid4())
         timer = self._loop().call_later(self.config.nack_timeout, self._nack_expired, ev.id, token)
         self._unack[ev.id] = _Unack(ev, token, timer)
@@ -172,6 +186,9 @@ class EvalBroker:
     def ack(self, eval_id: str, token: str) -> None:
         """The eval was processed; promote the job's best pending eval."""
         un = self._take_unack(eval_id, token)
+        labels = _eval_labels(un.eval)
+        default_sink.measure_since("nomad.nomad.broker.process_time", un.dequeued, labels)
+        default_sink.measure_since("nomad.nomad.broker.response_time", un.dequeued, labels)
         self._dequeues.pop(eval_id, None)
         requeue = self._requeue.pop(eval_id, None)
         key = (un.eval.namespace, un.eval.job_id)
@@ -192,6 +209,9 @@ class EvalBroker:
     def nack(self, eval_id: str, token: str) -> None:
         """The eval was not processed; redeliver it later, or fail it past the limit."""
         un = self._take_unack(eval_id, token)
+        default_sink.measure_since(
+            "nomad.nomad.broker.response_time", un.dequeued, _eval_labels(un.eval)
+        )
         self._requeue.pop(eval_id, None)
         count = self._dequeues.get(eval_id, 0)
         if count >= self.config.delivery_limit:
@@ -232,6 +252,14 @@ class EvalBroker:
     def take_cancelable(self) -> list[Evaluation]:
         """Superseded pending evals the leader should mark canceled."""
         out, self._cancelable = self._cancelable, []
+        return out
+
+    def scheduler_stats(self) -> dict[str, tuple[int, int]]:
+        """(ready, unacked) per scheduler type (Nomad's ``broker.<type>_ready`` gauges)."""
+        out = {q: (len(h), 0) for q, h in self._ready.items() if q != FAILED_QUEUE}
+        for un in self._unack.values():
+            ready, unacked = out.get(un.eval.type, (0, 0))
+            out[un.eval.type] = (ready, unacked + 1)
         return out
 
     def stats(self) -> dict[str, int]:

@@ -91,7 +91,9 @@ class Heartbeater:
 
     def _expire(self, node_id: str) -> None:
         self._timers.pop(node_id, None)
-        log.warning("node %s missed its heartbeat; marking it down", node_id)
+        log.warning(
+            "node %s missed its heartbeat; marking it down", node_id, extra={"node_id": node_id}
+        )
         task = asyncio.ensure_future(self._run_expired(node_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -100,4 +102,4 @@ class Heartbeater:
         try:
             await self._on_expired(node_id)
         except Exception:  # supervisor: log and let the next leader retry
-            log.exception("marking node %s down failed", node_id)
+            log.exception("marking node %s down failed", node_id, extra={"node_id": node_id})

@@ -172,7 +172,11 @@ class LeaderDuties:
                 await self._host.apply(EvalUpdateRequest(evals=[failed, followup]))
                 broker.ack(ev.id, token)
             except Exception:
-                log.exception("eval %s: could not mark failed", ev.id)
+                log.exception(
+                    "eval %s: could not mark failed",
+                    ev.id,
+                    extra={"eval_id": ev.id, "job_id": ev.job_id},
+                )
                 broker.nack(ev.id, token)
 
     async def _reap_cancelable(self) -> None:

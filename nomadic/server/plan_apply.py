@@ -36,6 +36,7 @@ from nomadic.structs.consts import (
     TRIGGER_PREEMPTION,
 )
 from nomadic.structs.funcs import allocs_fit
+from nomadic.telemetry import default_sink
 
 from .plan_queue import PendingPlan, PlanQueue
 
@@ -53,7 +54,13 @@ def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
     for node_id in nodes:
         fit, reason = evaluate_node_plan(snap, plan, node_id)
         if not fit:
-            log.debug("plan for eval %s: node %s rejected: %s", plan.eval_id, node_id, reason)
+            log.debug(
+                "plan for eval %s: node %s rejected: %s",
+                plan.eval_id,
+                node_id,
+                reason,
+                extra={"eval_id": plan.eval_id, "node_id": node_id},
+            )
             result.rejected_nodes.append(node_id)
             if plan.all_at_once:
                 return PlanResult(rejected_nodes=nodes, refresh_index=snap.latest_index())
@@ -165,7 +172,10 @@ class PlanApplier:
                 snap = self._store.snapshot()
                 if inflight is not None and not inflight[0].done():
                     snap = _optimistic(snap, inflight[1])
+                start = time.monotonic()
                 result = await asyncio.to_thread(evaluate_plan, snap, pending.plan)
+                default_sink.measure_since("nomad.nomad.plan.evaluate", start)
+                _count_rejections(pending.plan, result)
                 if inflight is not None:
                     failed = await _finished_with_error(inflight[0])
                     inflight = None
@@ -187,18 +197,44 @@ class PlanApplier:
             return None
         entry = plan_results_entry(pending.plan, result, time.time_ns())
         task = asyncio.ensure_future(self._commit(entry))
+        start = time.monotonic()
 
         def done(t: asyncio.Task[int]) -> None:
+            default_sink.measure_since("nomad.nomad.plan.apply", start)
             if t.cancelled():
                 pending.respond(None, NoLeaderError())
             elif (exc := t.exception()) is not None:
                 pending.respond(None, exc)
             else:
                 result.alloc_index = t.result()
+                _log_placements(pending.plan, result)
                 pending.respond(result)
 
         task.add_done_callback(done)
         return task, entry
+
+
+def _log_placements(plan: Plan, result: PlanResult) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    for node_id, allocs in result.node_allocation.items():
+        for alloc in allocs:
+            log.debug(
+                "allocation placed",
+                extra={
+                    "eval_id": plan.eval_id,
+                    "job_id": alloc.job_id,
+                    "alloc_id": alloc.id,
+                    "node_id": node_id,
+                },
+            )
+
+
+def _count_rejections(plan: Plan, result: PlanResult) -> None:
+    """``nomad.nomad.plan.node_rejected``: nodes whose placements did not fit on re-check."""
+    for node_id in plan.node_allocation:
+        if node_id not in result.node_allocation:
+            default_sink.incr_counter("nomad.nomad.plan.node_rejected", 1, {"node_id": node_id})
 
 
 def _same_job(a: Job | None, b: Job | None) -> bool:

@@ -70,6 +70,7 @@ from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.eval import EvalEndpoint
+from .event_broker import EventBroker
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
 from .periodic import PeriodicDispatch
@@ -141,6 +142,8 @@ class Server:
         self.datacenter = config.datacenter
         self.store = StateStore()
         self.fsm = FSM(self.store)
+        self.events = EventBroker()
+        self.fsm.add_apply_listener(self.events.on_apply)
         raft_cfg = RaftConfig(
             self_addr=config.raft_addr,
             partners=list(config.peers),
@@ -173,6 +176,7 @@ class Server:
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
+        self.events.start(loop)
         self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)

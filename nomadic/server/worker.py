@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -32,6 +33,7 @@ from nomadic.errors import NomadicError, RaftError
 from nomadic.scheduler.interfaces import Planner, Scheduler, State
 from nomadic.state.snapshot import Snapshot
 from nomadic.structs import Evaluation, Plan, PlanResult
+from nomadic.telemetry import default_sink
 
 from .endpoints.base import now_ns
 
@@ -117,6 +119,7 @@ class Worker:
                 self._pause("no cluster leader")
                 await asyncio.sleep(NO_LEADER_POLL)
                 continue
+            start = time.monotonic()
             try:
                 got = await self._dequeue(leader)
             except NomadicError as exc:  # leader gone or unreachable: back off, ask again
@@ -127,6 +130,7 @@ class Worker:
             backoff = FAILURE_BACKOFF
             self._resume()
             if got is not None:
+                default_sink.measure_since("nomad.nomad.worker.dequeue_eval", start)
                 await self._handle(leader, *got)
 
     async def _dequeue(self, leader: SchedulingLeader) -> tuple[Evaluation, str, int] | None:
@@ -160,9 +164,16 @@ class Worker:
             if planner.commit_index:
                 # the next eval of this job must see this one's plan in our state
                 await self._host.wait_for_index(planner.commit_index - 1, RAFT_SYNC_LIMIT)
+            start = time.monotonic()
             await leader.ack(ev.id, token)
+            default_sink.measure_since("nomad.nomad.worker.send_ack", start)
         except NomadicError as exc:  # leadership changed under us: the new leader redelivers
-            log.info("eval %s: ack/nack dropped: %s", ev.id, exc)
+            log.info(
+                "eval %s: ack/nack dropped: %s",
+                ev.id,
+                exc,
+                extra={"eval_id": ev.id, "job_id": ev.job_id},
+            )
             return
         self.processed += 1
         log.debug(
@@ -175,17 +186,31 @@ class Worker:
     async def _process(
         self, leader: SchedulingLeader, ev: Evaluation, token: str, wait_index: int
     ) -> WorkerPlanner | None:
+        start = time.monotonic()
         index = await self._host.wait_for_index(wait_index - 1, RAFT_SYNC_LIMIT)
+        default_sink.measure_since("nomad.nomad.worker.wait_for_index", start)
         if index < wait_index:
-            log.warning("eval %s: state did not reach index %d; nacking", ev.id, wait_index)
+            log.warning(
+                "eval %s: state did not reach index %d; nacking",
+                ev.id,
+                wait_index,
+                extra={"eval_id": ev.id, "job_id": ev.job_id},
+            )
             return None
         snap = self._host.snapshot()
         planner = WorkerPlanner(self._host, leader, ev, token, asyncio.get_running_loop(), snap)
         try:
             sched = self._factory(ev.type, snap, planner)
+            start = time.monotonic()
             await asyncio.to_thread(sched.process, ev)
+            default_sink.measure_since(f"nomad.nomad.worker.invoke_scheduler.{ev.type}", start)
         except Exception:
-            log.exception("eval %s (job %s): scheduler failed; nacking", ev.id, ev.job_id)
+            log.exception(
+                "eval %s (job %s): scheduler failed; nacking",
+                ev.id,
+                ev.job_id,
+                extra={"eval_id": ev.id, "job_id": ev.job_id},
+            )
             return None
         return planner
 
@@ -217,7 +242,9 @@ class WorkerPlanner:
         plan = msgspec.structs.replace(
             plan, eval_token=self._token, snapshot_index=self._snapshot_index
         )
+        start = time.monotonic()
         result = self._call(self._leader.submit_plan(plan), PLAN_TIMEOUT)
+        default_sink.measure_since("nomad.nomad.worker.submit_plan", start)
         self.commit_index = max(self.commit_index, result.alloc_index)
         if not result.refresh_index:
             return result, None
@@ -228,13 +255,19 @@ class WorkerPlanner:
         return result, snap
 
     def update_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.update_eval", start)
 
     def create_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.create_eval", start)
 
     def reblock_eval(self, evaluation: Evaluation) -> None:
+        start = time.monotonic()
         self._write_eval(evaluation)
+        default_sink.measure_since("nomad.nomad.worker.reblock_eval", start)
 
     def _write_eval(self, evaluation: Evaluation) -> None:
         now = now_ns()

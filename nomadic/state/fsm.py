@@ -8,12 +8,15 @@ once. Snapshots are our own msgpack, never pickle.
 
 Listeners let the server react to what was applied: upserted evaluations (the leader's broker
 enqueues pending ones, blocked ones go to the blocked-evals tracker) and capacity changes
-(a node became ready, an allocation became terminal) that may unblock evaluations.
+(a node became ready, an allocation became terminal) that may unblock evaluations. Apply
+listeners see every applied entry with the state before and after it (the event stream builds
+Nomad's events from them, so every server publishes the same events).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +36,7 @@ from nomadic.structs import (
     to_msgpack,
 )
 from nomadic.structs.consts import NODE_ELIGIBLE, NODE_STATUS_READY
+from nomadic.telemetry import default_sink
 
 from . import entries as e
 from .snapshot import SCHEDULER_CONFIG_KEY, Tables
@@ -50,6 +54,23 @@ EvalListener = Callable[[list[Evaluation]], object]
 # (index, computed classes of the nodes that gained capacity; "" when unknown)
 CapacityListener = Callable[[int, frozenset[str]], object]
 JobListener = Callable[[list[tuple[str, str]]], object]  # (namespace, job ID) upserted/deleted
+# (index, message type, payload, state snapshot before, state snapshot after)
+ApplyListener = Callable[[int, e.MessageType, object, Any, Any], object]
+
+# Nomad's per-message-type FSM timer names (nomad.nomad.fsm.<name>)
+_FSM_TIMERS = {
+    e.MessageType.JOB_REGISTER: "nomad.nomad.fsm.register_job",
+    e.MessageType.JOB_DEREGISTER: "nomad.nomad.fsm.deregister_job",
+    e.MessageType.EVAL_UPDATE: "nomad.nomad.fsm.update_eval",
+    e.MessageType.ALLOC_CLIENT_UPDATE: "nomad.nomad.fsm.alloc_client_update",
+    e.MessageType.NODE_REGISTER: "nomad.nomad.fsm.register_node",
+    e.MessageType.NODE_UPDATE_STATUS: "nomad.nomad.fsm.node_status_update",
+    e.MessageType.NODE_DEREGISTER: "nomad.nomad.fsm.deregister_node",
+    e.MessageType.APPLY_PLAN_RESULTS: "nomad.nomad.fsm.apply_plan_results",
+    e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: (
+        "nomad.nomad.fsm.update_alloc_desired_transition"
+    ),
+}
 
 
 class ApplyResult(msgspec.Struct, frozen=True):
@@ -81,6 +102,7 @@ class FSM:
         self._eval_listeners: list[EvalListener] = []
         self._capacity_listeners: list[CapacityListener] = []
         self._job_listeners: list[JobListener] = []
+        self._apply_listeners: list[ApplyListener] = []
 
     def add_eval_listener(self, fn: EvalListener) -> None:
         self._eval_listeners.append(fn)
@@ -91,6 +113,9 @@ class FSM:
     def add_job_listener(self, fn: JobListener) -> None:
         """``fn(keys)`` after jobs were registered, stopped or purged (periodic dispatcher)."""
         self._job_listeners.append(fn)
+
+    def add_apply_listener(self, fn: ApplyListener) -> None:
+        self._apply_listeners.append(fn)
 
     def apply(self, index: int, entry: bytes) -> ApplyResult:
         """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
@@ -108,7 +133,16 @@ class FSM:
             while len(self._request_ids) > REQUEST_ID_WINDOW:
                 self._request_ids.popitem(last=False)
         handler = _HANDLERS[mtype]
+        start = time.monotonic()
+        before = self.store.snapshot() if self._apply_listeners else None
         handler(self, index, payload)
+        timer = _FSM_TIMERS.get(mtype)
+        if timer is not None:
+            default_sink.measure_since(timer, start)
+        if self._apply_listeners:
+            after = self.store.snapshot()
+            for fn in list(self._apply_listeners):
+                fn(index, mtype, payload, before, after)
         return ApplyResult(index)
 
     # -- handlers (one per message type) ------------------------------------------------

@@ -51,6 +51,14 @@ class AllocRunner:
         self._loop_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        log.info(
+            "running allocation",
+            extra={
+                "alloc_id": self.alloc.id,
+                "job_id": self.alloc.job_id,
+                "task_group": self.alloc.task_group,
+            },
+        )
         self._start_loop()
         self._events.put_nowait(AllocStart())
 
@@ -187,7 +195,12 @@ class AllocRunner:
                     names = [t.name for t in self.group.tasks]
                     await self.ctx.run(self.alloc_dir.build, names)
                 except OSError as exc:
-                    log.error("alloc %s: cannot build alloc dir: %s", self.alloc.id, exc)
+                    log.error(
+                        "alloc %s: cannot build alloc dir: %s",
+                        self.alloc.id,
+                        exc,
+                        extra={"alloc_id": self.alloc.id, "job_id": self.alloc.job_id},
+                    )
                     self._events.put_nowait(AllocDirReady(error=str(exc)))
                 else:
                     self._events.put_nowait(AllocDirReady())

@@ -74,7 +74,9 @@ def driver_failure(now: int, error: str) -> TaskEvent:
     )
 
 
-def terminated(now: int, exit_code: int, signal: int, err: str = "") -> TaskEvent:
+def terminated(
+    now: int, exit_code: int, signal: int, err: str = "", oom_killed: bool = False
+) -> TaskEvent:
     message = f"Exit Code: {exit_code}"
     if signal:
         message += f", Signal: {signal}"
@@ -83,6 +85,10 @@ def terminated(now: int, exit_code: int, signal: int, err: str = "") -> TaskEven
     details = {"exit_code": str(exit_code), "signal": str(signal)}
     if err:
         details["exit_message"] = err
+    if oom_killed:  # Nomad's Terminated event: OOMKilled detail and "OOM Killed" message
+        details["oom_killed"] = "true"
+        err = err or "OOM Killed"
+        message += ", OOM Killed"
     return TaskEvent(
         type=TASK_TERMINATED,
         time=now,

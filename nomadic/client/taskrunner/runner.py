@@ -239,7 +239,12 @@ class TaskRunner:
         except TemplateError as exc:
             self.post(SetupDone(error=f"Template failed: {exc}"))
         except Exception as exc:  # setup touches the filesystem and user input
-            log.exception("task %s of alloc %s: setup failed", self.task.name, self.alloc.id)
+            log.exception(
+                "task %s of alloc %s: setup failed",
+                self.task.name,
+                self.alloc.id,
+                extra={"alloc_id": self.alloc.id, "task": self.task.name},
+            )
             self.post(SetupDone(error=f"failed to set up task directory: {exc}"))
         else:
             self.post(SetupDone())
@@ -307,6 +312,15 @@ class TaskRunner:
             log.exception("driver %s crashed starting %s", self.task.driver, task_id)
             self.post(StartFailed(f"driver {self.task.driver!r} failed: {exc}", False))
         else:
+            log.info(
+                "task started",
+                extra={
+                    "alloc_id": self.alloc.id,
+                    "job_id": self.alloc.job_id,
+                    "task": self.task.name,
+                    "driver": self.task.driver,
+                },
+            )
             self.post(Started())
 
     async def _wait(self) -> None:

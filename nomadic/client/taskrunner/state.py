@@ -300,7 +300,11 @@ class TaskRunnerState:
         return [WaitTask(), *self._on_kill(kill, now)]
 
     def _on_exited(self, result: ExitResult, now: int) -> list[Instruction]:
-        self._append(ev.terminated(now, result.exit_code, result.signal, result.err))
+        self._append(
+            ev.terminated(
+                now, result.exit_code, result.signal, result.err, oom_killed=result.oom_killed
+            )
+        )
         if self.phase == "killing":
             return [DestroyTask(), *self._die(now, ev.killed(now))]
         self.tracker.set_exit(result.successful())

@@ -14,11 +14,13 @@ worker's result must not land.
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
 from nomadic.errors import NoLeaderError, NotFoundError
 from nomadic.state.entries import EvalUpdateRequest, Payload
 from nomadic.structs import Evaluation, Plan, PlanResult
+from nomadic.telemetry import default_sink
 
 from ..broker import EvalBroker
 from ..plan_queue import PlanQueue
@@ -74,9 +76,11 @@ class EvalEndpoint:
         broker = self._broker()
         self._check_token(plan.eval_id, plan.eval_token)
         broker.pause_nack_timeout(plan.eval_id, plan.eval_token)
+        start = time.monotonic()
         try:
             return await self._host.plan_queue.enqueue(plan)
         finally:
+            default_sink.measure_since("nomad.nomad.plan.submit", start)
             broker.resume_nack_timeout(plan.eval_id, plan.eval_token)
 
     def _check_token(self, eval_id: str, token: str) -> None:

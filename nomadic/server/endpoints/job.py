@@ -3,6 +3,8 @@ Scale and the scale status read."""
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from nomadic.errors import NotFoundError, ValidationError
@@ -26,6 +28,8 @@ from nomadic.structs.requests import (
 
 from .base import Host, new_eval, now_ns
 from .dispatch import derive_dispatched, existing_dispatch, parameterized_parent
+
+log = logging.getLogger("nomadic.server.job")
 
 __all__ = ["JobEndpoint"]
 
@@ -51,6 +55,10 @@ class JobEndpoint:
         if not (job.is_periodic() or job.is_parameterized()):
             ev = new_eval(job, TRIGGER_JOB_REGISTER)
         index = await self._host.apply(JobRegister(job=job, eval=ev))
+        log.info(
+            "job registered",
+            extra={"job_id": job.id, "namespace": job.namespace, "eval_id": ev.id if ev else ""},
+        )
         stored = self._host.snapshot().job_by_id(job.namespace, job.id)
         return JobRegisterResponse(
             eval_id=ev.id if ev else "",

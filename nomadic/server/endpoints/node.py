@@ -15,6 +15,7 @@ allocation failed, so it can be rescheduled.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import msgspec
@@ -57,6 +58,8 @@ __all__ = ["BATCH_UPDATE_INTERVAL", "NodeEndpoint", "node_evals"]
 
 BATCH_UPDATE_INTERVAL = 0.05  # seconds; Nomad's batchUpdateInterval
 NODE_STATUSES = (NODE_STATUS_INIT, NODE_STATUS_READY, NODE_STATUS_DOWN, NODE_STATUS_DISCONNECTED)
+
+log = logging.getLogger("nomadic.server.node")
 
 
 def transition_requires_eval(new: str, old: str) -> bool:
@@ -120,6 +123,7 @@ class NodeEndpoint:
         if transition_requires_eval(node.status, old_status):
             evals = node_evals(snap, node.id, old.modify_index if old else 0)
         index = await self._host.apply(NodeRegister(node=node, evals=evals))
+        log.info("node registered", extra={"node_id": node.id, "node_name": node.name})
         ttl = self._heartbeat(node.id, node.status)
         return NodeRegisterResponse(
             heartbeat_ttl=int(ttl * SECOND),
@@ -147,6 +151,7 @@ class NodeEndpoint:
                 node_id=node_id, status=status, updated_at=now_ns() // SECOND, evals=evals
             )
             index = await self._host.apply(entry)
+            log.info("node status changed", extra={"node_id": node_id, "status": status})
         ttl = self._heartbeat(node_id, status)
         return NodeUpdateResponse(heartbeat_ttl=int(ttl * SECOND), index=index)
 
