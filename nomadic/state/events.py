@@ -40,6 +40,8 @@ _TYPES = {
     e.MessageType.NODE_DEREGISTER: "NodeDeregistration",
     e.MessageType.APPLY_PLAN_RESULTS: "PlanResult",
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: "AllocationUpdateDesiredStatus",
+    e.MessageType.NODE_UPDATE_DRAIN: "NodeDrain",
+    e.MessageType.NODE_UPDATE_ELIGIBILITY: "NodeEligibility",
 }
 
 
@@ -146,7 +148,7 @@ def _evals(payload: object, after: StateSnapshot) -> Iterable[Evaluation]:
 def _nodes(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iterable[Node]:
     if isinstance(payload, e.NodeRegister):
         ids = [payload.node.id]
-    elif isinstance(payload, e.NodeUpdateStatus):
+    elif isinstance(payload, e.NodeUpdateStatus | e.NodeUpdateDrain | e.NodeUpdateEligibility):
         ids = [payload.node_id]
     elif isinstance(payload, e.NodeDeregister):
         return [n for i in payload.node_ids if (n := before.node_by_id(i)) is not None]

@@ -70,6 +70,9 @@ _FSM_TIMERS = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: (
         "nomad.nomad.fsm.update_alloc_desired_transition"
     ),
+    e.MessageType.NODE_UPDATE_DRAIN: "nomad.nomad.fsm.node_drain_update",
+    e.MessageType.NODE_UPDATE_ELIGIBILITY: "nomad.nomad.fsm.node_eligibility_update",
+    e.MessageType.SCHEDULER_CONFIG: "nomad.nomad.fsm.apply_scheduler_config",
 }
 
 

@@ -204,3 +204,17 @@ async def test_eligibility_toggle_creates_evals_for_system_jobs(server: Server) 
         await server.node_update_eligibility(
             NodeUpdateEligibilityRequest(node_id="n1", eligibility="maybe")
         )
+
+
+def test_drain_and_eligibility_changes_are_node_events() -> None:
+    from nomadic.state.entries import MessageType, NodeUpdateEligibility
+    from nomadic.state.events import events_for
+
+    c = Cluster(DrainStrategy())
+    before = c.fsm.store.snapshot()
+    payload = NodeUpdateEligibility(node_id="n2", eligibility="ineligible")
+    c._apply(payload)
+    (event,) = events_for(
+        c.index, MessageType.NODE_UPDATE_ELIGIBILITY, payload, before, c.fsm.store.snapshot()
+    )
+    assert (event.topic, event.type, event.key) == ("Node", "NodeEligibility", "n2")
