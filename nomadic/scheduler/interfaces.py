@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from nomadic.structs import Allocation, Evaluation, Job, Node, Plan, PlanResult
+from nomadic.structs.funcs import NodeAllocsUsage
 
 
 class State(Protocol):
@@ -28,6 +29,10 @@ class State(Protocol):
     def allocs_by_node(self, node_id: str) -> list[Allocation]: ...
 
     def alloc_by_id(self, alloc_id: str) -> Allocation | None: ...
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        """What the node's non-terminal allocations hold (an index: no walk over them)."""
+        ...
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
 

@@ -27,15 +27,17 @@ from nomadic.structs import (
 )
 from nomadic.structs.funcs import (
     BINPACK_MAX_FIT_SCORE,
+    DIMENSION_CPU,
+    DIMENSION_DISK,
+    DIMENSION_MEMORY,
     DIMENSION_PORT_COLLISION,
-    allocs_fit,
+    node_available,
     score_fit_binpack,
     score_fit_spread,
-    used_ports,
 )
 
 from .constraint import check_constraint, resolve_target
-from .context import NORM_SCORE, EvalContext
+from .context import NORM_SCORE, EvalContext, NodeUsage
 from .feasible import FeasibleIterator
 from .network import PortIndex
 
@@ -64,6 +66,7 @@ class RankedNode:
     task_resources: dict[str, AllocatedTaskResources] = field(default_factory=dict)
     alloc_resources: AllocatedSharedResources | None = None
     _proposed: list[Allocation] | None = None
+    usage: NodeUsage | None = None  # set by BinPackIterator
 
     def proposed_allocs(self, ctx: EvalContext) -> list[Allocation]:
         if self._proposed is None:
@@ -120,14 +123,15 @@ class BinPackIterator:
     def _fit(self, option: RankedNode) -> bool:
         assert self.tg is not None
         node, tg = option.node, self.tg
-        proposed = option.proposed_allocs(self.ctx)
-        used, collision = used_ports(node, proposed)
-        if collision:
+        usage = self.ctx.proposed_usage(node)
+        option.usage = usage
+        if usage.collision:
             self.ctx.exhausted_node(node, DIMENSION_PORT_COLLISION)
             return False
-        ports = PortIndex(node, used, self.ctx.rng)
         shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
+        ports: PortIndex | None = None
         if tg.networks:
+            ports = PortIndex(node, usage.ports, self.ctx.rng)
             offer, err = ports.assign(tg.networks[0])
             if offer is None:
                 self.ctx.exhausted_node(node, f"network: {err}")
@@ -144,33 +148,41 @@ class BinPackIterator:
                 ),
             )
             if res.networks:
+                if ports is None:
+                    ports = PortIndex(node, usage.ports, self.ctx.rng)
                 offer, err = ports.assign(res.networks[0])
                 if offer is None:
                     self.ctx.exhausted_node(node, f"network: {err}")
                     return False
                 tr.networks = [offer]
             tasks[task.name] = tr
-        return self._score(option, proposed, tasks, shared)
+        return self._score(option, usage, tasks, shared)
 
     def _score(
         self,
         option: RankedNode,
-        proposed: list[Allocation],
+        usage: NodeUsage,
         tasks: dict[str, AllocatedTaskResources],
         shared: AllocatedSharedResources,
     ) -> bool:
+        """Fit and score the node with the candidate added (allocs_fit's checks, in order)."""
         node = option.node
-        candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
-        fit, dimension = allocs_fit(node, [*proposed, candidate])
-        if not fit:
+        candidate = AllocatedResources(tasks=tasks, shared=shared)
+        c, m, d = candidate.comparable()
+        cpu, mem, disk = usage.cpu + c, usage.mem + m, usage.disk + d
+        avail_cpu, avail_mem, avail_disk = node_available(node)
+        dimension = ""
+        if cpu > avail_cpu:
+            dimension = DIMENSION_CPU
+        elif mem > avail_mem:
+            dimension = DIMENSION_MEMORY
+        elif disk > avail_disk:
+            dimension = DIMENSION_DISK
+        elif _collides(candidate.ports(), usage.ports):
+            dimension = DIMENSION_PORT_COLLISION
+        if dimension:
             self.ctx.exhausted_node(node, dimension)
             return False
-        cpu = mem = disk = 0
-        for alloc in [*proposed, candidate]:
-            if alloc.client_terminal():
-                continue
-            c, m, d = alloc.allocated_resources.comparable()
-            cpu, mem, disk = cpu + c, mem + m, disk + d
         score_fit = (
             score_fit_spread if self.algorithm == SCHEDULER_ALGORITHM_SPREAD else score_fit_binpack
         )
@@ -180,6 +192,17 @@ class BinPackIterator:
         option.alloc_resources = shared
         self.ctx.score_node(node, "binpack", normalized)
         return True
+
+
+def _collides(ports: list[int], used: set[int]) -> bool:
+    seen: set[int] = set()
+    for port in ports:
+        if port <= 0 or port in seen:
+            continue
+        if port in used:
+            return True
+        seen.add(port)
+    return False
 
 
 class JobAntiAffinityIterator:
@@ -206,11 +229,8 @@ class JobAntiAffinityIterator:
         option = self.source.next()
         if option is None:
             return None
-        collisions = sum(
-            1
-            for a in option.proposed_allocs(self.ctx)
-            if a.job_id == self.job_id and a.task_group == self.tg_name
-        )
+        usage = option.usage or self.ctx.proposed_usage(option.node)
+        collisions = usage.by_group.get((self.job_id, self.tg_name), 0)
         penalty = 0.0
         if collisions > 0:
             penalty = -(collisions + 1) / self.desired_count

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import uuid
 from typing import Protocol
 
 import msgspec
@@ -34,6 +33,7 @@ from nomadic.structs.consts import (
     SECOND,
     TRIGGER_FAILED_FOLLOW_UP,
 )
+from nomadic.structs.ids import new_id
 
 from .blocked_evals import BlockedEvals
 from .broker import FAILED_QUEUE, EvalBroker
@@ -143,7 +143,7 @@ class LeaderDuties:
             delay = FAILED_FOLLOWUP_BASELINE + int(random.random() * FAILED_FOLLOWUP_RANGE)
             followup = msgspec.structs.replace(
                 ev,
-                id=str(uuid.uuid4()),
+                id=new_id(),
                 status=EVAL_STATUS_PENDING,
                 status_description="",
                 triggered_by=TRIGGER_FAILED_FOLLOW_UP,

@@ -23,6 +23,7 @@ import msgspec
 
 from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node, from_msgpack, to_msgpack
 from nomadic.structs.consts import NODE_STATUS_READY
+from nomadic.structs.funcs import NodeAllocsUsage
 
 from . import entries as e
 from .snapshot import Tables
@@ -234,6 +235,10 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         by["job"].setdefault((a.namespace, a.job_id), {})[a.id] = True
         by["node"].setdefault(a.node_id, {})[a.id] = True
         by["eval"].setdefault(a.eval_id, {})[a.id] = True
+    usage: dict[str, NodeAllocsUsage] = {}
+    for a in snap.allocs:
+        if not a.terminal():
+            usage[a.node_id] = (usage.get(a.node_id) or NodeAllocsUsage()).plus(a)
     for ev in snap.evals:
         by["evals_by_job"].setdefault((ev.namespace, ev.job_id), {})[ev.id] = True
 
@@ -251,6 +256,7 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_node=nested(by["node"]),
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
+        node_usage=immutables.Map(usage),
         table_index=immutables.Map(snap.table_index),
     )
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 import immutables
 
 from nomadic.structs import Allocation, Evaluation, Job, JobSummary, Node
+from nomadic.structs.funcs import NodeAllocsUsage
 
 __all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
 
@@ -48,8 +49,13 @@ class Tables(NamedTuple):
     allocs_by_node: immutables.Map[str, immutables.Map[str, bool]]
     allocs_by_eval: immutables.Map[str, immutables.Map[str, bool]]
     evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
+    # node ID -> what its non-terminal allocations hold (derived; not in FSM snapshots)
+    node_usage: immutables.Map[str, NodeAllocsUsage]
     # table name -> last index that changed it
     table_index: immutables.Map[str, int]
+
+
+_NO_USAGE = NodeAllocsUsage()
 
 
 def empty_tables() -> Tables:
@@ -121,6 +127,10 @@ class Snapshot:
 
     def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
         return self._collect(self._t.allocs, self._t.allocs_by_eval.get(eval_id))
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        """cpu, memory, disk and count of the node's non-terminal allocations."""
+        return self._t.node_usage.get(node_id) or _NO_USAGE
 
     # nodes
     def node_by_id(self, node_id: str) -> Node | None:

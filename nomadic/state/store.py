@@ -17,15 +17,18 @@ import immutables
 import msgspec
 
 from nomadic.structs import Allocation, AllocUpdate, DesiredTransition, Evaluation, Job, Node
+from nomadic.structs.funcs import NodeAllocsUsage
 
 from . import summary as summaries
 from .snapshot import JobKey, Snapshot, Tables, empty_tables
 
-__all__ = ["Listener", "StateStore"]
+__all__ = ["AllocNodeListener", "Listener", "StateStore"]
 
 MAX_JOB_VERSIONS = 6  # Nomad's JobTrackedVersions
 
 Listener = Callable[[int, frozenset[str]], object]
+# (index, IDs of the nodes whose allocations changed; None: every node, after a restore)
+AllocNodeListener = Callable[[int, frozenset[str] | None], object]
 _replace = msgspec.structs.replace
 
 
@@ -35,6 +38,7 @@ class StateStore:
     def __init__(self) -> None:
         self._tables = empty_tables()
         self._listeners: list[Listener] = []
+        self._alloc_node_listeners: list[AllocNodeListener] = []
         self._write_lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
@@ -46,6 +50,11 @@ class StateStore:
     def add_listener(self, fn: Listener) -> None:
         """Call ``fn(index, tables)`` after every write (from the writing thread)."""
         self._listeners.append(fn)
+
+    def add_alloc_node_listener(self, fn: AllocNodeListener) -> None:
+        """Call ``fn(index, node_ids)`` after a write changed allocations on those nodes, so a
+        node's blocking alloc watch wakes only for its own allocations."""
+        self._alloc_node_listeners.append(fn)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -123,7 +132,10 @@ class StateStore:
     def restore(self, tables: Tables) -> None:
         with self._write_lock:
             self._tables = tables
-        self._notify(Snapshot(tables).latest_index(), frozenset(tables.table_index.keys()))
+        index = Snapshot(tables).latest_index()
+        self._notify(index, frozenset(tables.table_index.keys()))
+        for fn in list(self._alloc_node_listeners):
+            fn(index, None)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -160,6 +172,10 @@ class _TxnContext:
             self._store._write_lock.release()
         if exc_type is None and txn.changed:
             self._store._notify(self._index, frozenset(txn.changed))
+        if exc_type is None and txn.alloc_nodes:
+            nodes = frozenset(txn.alloc_nodes)
+            for fn in list(self._store._alloc_node_listeners):
+                fn(self._index, nodes)
 
 
 class _Txn:
@@ -169,6 +185,11 @@ class _Txn:
         self.index = index
         self.maps: dict[str, Any] = tables._asdict()
         self.changed: set[str] = set()
+        self.alloc_nodes: set[str] = set()
+        # node ID -> allocations whose usage joins (+1) or leaves (-1) the node_usage index
+        self._usage_changes: list[tuple[str, Allocation, int]] = []
+        # job summaries already copied in this write: later allocations update them in place
+        self._own_summaries: set[JobKey] = set()
         self._touched_jobs: set[JobKey] = set()
 
     def get(self, table: str, key: Any) -> Any:
@@ -194,6 +215,16 @@ class _Txn:
             self.maps[name] = self.maps[name].set(key, members.delete(member))
 
     def finish(self) -> Tables:
+        if self._usage_changes:
+            usage = self.maps["node_usage"]
+            pending: dict[str, NodeAllocsUsage] = {}
+            for node_id, alloc, sign in self._usage_changes:
+                cur = pending.get(node_id) or usage.get(node_id) or NodeAllocsUsage()
+                pending[node_id] = cur.plus(alloc, sign)
+            with usage.mutate() as m:
+                for node_id, total in pending.items():
+                    m[node_id] = total
+                self.maps["node_usage"] = m.finish()
         index_map = self.maps["table_index"]
         for table in self.changed:
             index_map = index_map.set(table, self.index)
@@ -268,16 +299,24 @@ class _Txn:
             alloc, create_index=create, modify_index=self.index, alloc_modify_index=alloc_modify
         )
         self.put("allocs", alloc.id, alloc)
+        self.alloc_nodes.add(alloc.node_id)
+        if old is not None and not old.terminal():
+            self._usage_changes.append((old.node_id, old, -1))
+        if not alloc.terminal():
+            self._usage_changes.append((alloc.node_id, alloc, 1))
         if old is not None and old.node_id != alloc.node_id:
             self.index_remove("allocs_by_node", old.node_id, alloc.id)
+            self.alloc_nodes.add(old.node_id)
         self.index_add("allocs_by_job", key, alloc.id)
         self.index_add("allocs_by_node", alloc.node_id, alloc.id)
         self.index_add("allocs_by_eval", alloc.eval_id, alloc.id)
         summary = self.get("job_summary", key)
         if summary is not None:
-            new = summaries.apply_alloc(summary, old, alloc, self.index)
-            if new is not None:
+            owned = key in self._own_summaries
+            new = summaries.apply_alloc(summary, old, alloc, self.index, in_place=owned)
+            if new is not None and not owned:
                 self.put("job_summary", key, new)
+                self._own_summaries.add(key)
         self._touched_jobs.add(key)
 
     def fix_job_statuses(self) -> None:

@@ -8,8 +8,6 @@ status (``updateSummaryWithAlloc``), with ``Queued`` taken from the latest evalu
 
 from __future__ import annotations
 
-import copy
-
 import msgspec
 
 from nomadic.structs import Allocation, Evaluation, Job, JobSummary, JobSummaryCounts
@@ -57,12 +55,21 @@ def spec_changed(new: Job, old: Job) -> bool:
     )
 
 
+def copy_summary(summary: JobSummary) -> JobSummary:
+    """A copy whose counts may be changed (much cheaper than ``copy.deepcopy``)."""
+    return msgspec.structs.replace(
+        summary,
+        summary={tg: msgspec.structs.replace(c) for tg, c in summary.summary.items()},
+        children=msgspec.structs.replace(summary.children),
+    )
+
+
 def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSummary:
     """The job's summary with a (zeroed) entry for every task group it now has."""
     if existing is None:
         summary = JobSummary(job_id=job.id, namespace=job.namespace, create_index=index)
     else:
-        summary = copy.deepcopy(existing)
+        summary = copy_summary(existing)
     for tg in job.task_groups:
         summary.summary.setdefault(tg.name, JobSummaryCounts())
     summary.modify_index = index
@@ -70,12 +77,22 @@ def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSum
 
 
 def apply_alloc(
-    summary: JobSummary, old: Allocation | None, new: Allocation, index: int
+    summary: JobSummary,
+    old: Allocation | None,
+    new: Allocation,
+    index: int,
+    *,
+    in_place: bool = False,
 ) -> JobSummary | None:
-    """The summary after ``old`` became ``new``; None when nothing changed."""
+    """The summary after ``old`` became ``new``; None when nothing changed.
+
+    ``in_place``: ``summary`` is a private copy (made earlier in the same write) and is
+    updated and returned as it is, rather than copied again for every allocation.
+    """
     if old is not None and old.client_status == new.client_status:
         return None
-    summary = copy.deepcopy(summary)
+    if not in_place:
+        summary = copy_summary(summary)
     counts = summary.summary.setdefault(new.task_group, JobSummaryCounts())
     if old is None:
         if new.client_status == ALLOC_CLIENT_PENDING:
@@ -94,7 +111,7 @@ def apply_alloc(
 def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> JobSummary | None:
     """Set each group's ``Queued`` from the eval's QueuedAllocations; None when unchanged."""
     changed = False
-    new = copy.deepcopy(summary)
+    new = copy_summary(summary)
     for tg, queued in evaluation.queued_allocations.items():
         counts = new.summary.get(tg)
         if counts is not None and counts.queued != queued:

@@ -13,11 +13,14 @@ import json
 import math
 from collections.abc import Iterable
 
+import msgspec
+
 from .alloc import Allocation
 from .node import Node
 
 __all__ = [
     "BINPACK_MAX_FIT_SCORE",
+    "NodeAllocsUsage",
     "allocs_fit",
     "compute_free_percentage",
     "compute_node_class",
@@ -36,6 +39,29 @@ DIMENSION_CPU = "cpu"
 DIMENSION_MEMORY = "memory"
 DIMENSION_DISK = "disk"
 DIMENSION_PORT_COLLISION = "network: port collision"
+
+
+class NodeAllocsUsage(msgspec.Struct, frozen=True, array_like=True):
+    """What a node's non-terminal allocations hold together, kept by the state store as an
+    index so fit checks need not walk every allocation on the node. ``with_ports`` counts the
+    allocations holding host ports (their ports are not summed here)."""
+
+    cpu: int = 0
+    mem: int = 0
+    disk: int = 0
+    count: int = 0
+    with_ports: int = 0
+
+    def plus(self, alloc: Allocation, sign: int = 1) -> NodeAllocsUsage:
+        c, m, d = alloc.allocated_resources.comparable()
+        p = 1 if alloc.allocated_resources.ports() else 0
+        return NodeAllocsUsage(
+            self.cpu + sign * c,
+            self.mem + sign * m,
+            self.disk + sign * d,
+            self.count + sign,
+            self.with_ports + sign * p,
+        )
 
 
 def node_available(node: Node) -> tuple[int, int, int]:

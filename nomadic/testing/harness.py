@@ -22,7 +22,7 @@ from nomadic.scheduler.generic import GenericScheduler
 from nomadic.scheduler.interfaces import State
 from nomadic.structs import Allocation, Evaluation, Job, Node, Plan, PlanResult
 from nomadic.structs.consts import JOB_TYPE_BATCH, NODE_STATUS_READY
-from nomadic.structs.funcs import allocs_fit
+from nomadic.structs.funcs import NodeAllocsUsage, allocs_fit
 
 __all__ = ["Harness", "InMemoryState"]
 
@@ -117,6 +117,13 @@ class InMemoryState:
 
     def alloc_by_id(self, alloc_id: str) -> Allocation | None:
         return self.allocs.get(alloc_id)
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        usage = NodeAllocsUsage()
+        for a in self.allocs_by_node(node_id):
+            if not a.terminal():
+                usage = usage.plus(a)
+        return usage
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None:
         return self.evals.get(eval_id)

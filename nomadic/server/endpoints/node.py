@@ -99,7 +99,7 @@ class NodeEndpoint:
             heartbeat_ttl=int(ttl * SECOND),
             index=index,
             leader_rpc_addr=self._leader_rpc_addr,
-            num_nodes=len(self._host.snapshot().nodes()),
+            num_nodes=len(self._host.snapshot().tables.nodes),
         )
 
     async def update_status(self, node_id: str, status: str) -> NodeUpdateResponse:
@@ -138,6 +138,9 @@ class NodeEndpoint:
         """Blocks until an allocation on the node changed past ``min_index`` or ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
+            # Wait on the node's own event, not every write: thousands of watching clients
+            # would otherwise all wake for each Raft entry.
+            event = self._host.node_alloc_event(node_id)
             snap = self._host.snapshot()
             allocs = snap.allocs_by_node(node_id)
             index = max((a.modify_index for a in allocs), default=0)
@@ -145,7 +148,11 @@ class NodeEndpoint:
             remaining = deadline - time.monotonic()
             if index > min_index or remaining <= 0:
                 return allocs, index
-            await self._host.wait_for_index(snap.latest_index(), remaining)
+            try:
+                async with asyncio.timeout(remaining):
+                    await event.wait()
+            except TimeoutError:
+                pass
 
     async def update_alloc(self, updates: list[AllocUpdate]) -> int:
         """Queue client status reports; all callers in a 50 ms window share one Raft write."""
