@@ -217,7 +217,9 @@ class Server:
 
     async def apply(self, payload: Payload) -> int:
         """Commit ``payload`` through Raft; returns the index it was applied at."""
-        entry = encode_entry(payload, new_id())
+        request_id = new_id()
+        entry = encode_entry(payload, request_id)
+        self.fsm.remember(request_id, payload)
         for attempt in range(1, RAFT_WRITE_ATTEMPTS + 1):
             try:
                 result = await self.raft.apply(entry, timeout=self.config.raft_apply_timeout)

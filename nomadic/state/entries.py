@@ -174,11 +174,20 @@ def encode_entry(payload: Payload, request_id: str) -> bytes:
 
 def decode_entry(data: bytes) -> tuple[MessageType, str, Payload]:
     """(type, request ID, payload); raises ``DecodeError`` or ``ValueError`` on bad input."""
+    envelope, mtype = decode_envelope(data)
+    return mtype, envelope.request_id, decode_payload(envelope, mtype)
+
+
+def decode_envelope(data: bytes) -> tuple[Envelope, MessageType]:
+    """The entry's envelope (version, type, request ID), its payload still encoded."""
     envelope = from_msgpack(data, Envelope)
     if envelope.version > ENTRY_VERSION:
         raise ValueError(
             f"raft entry format {envelope.version} is newer than this server understands "
             f"({ENTRY_VERSION}); upgrade this server"
         )
-    mtype = MessageType(envelope.type)
-    return mtype, envelope.request_id, from_msgpack(envelope.payload, PAYLOAD_TYPES[mtype])
+    return envelope, MessageType(envelope.type)
+
+
+def decode_payload(envelope: Envelope, mtype: MessageType) -> Payload:
+    return from_msgpack(envelope.payload, PAYLOAD_TYPES[mtype])

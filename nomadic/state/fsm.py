@@ -14,6 +14,7 @@ enqueues pending ones, blocked ones go to the blocked-evals tracker) and capacit
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ MessageType = e.MessageType
 log = logging.getLogger(__name__)
 
 REQUEST_ID_WINDOW = 8192  # how many recent request IDs are remembered for dedupe
+LOCAL_PAYLOADS = 1024  # payloads of this server's own writes awaiting their apply
 SNAPSHOT_VERSION = 1
 
 EvalListener = Callable[[list[Evaluation]], object]
@@ -67,6 +69,18 @@ class FSM:
         self._request_ids: OrderedDict[str, int] = OrderedDict()
         self._eval_listeners: list[EvalListener] = []
         self._capacity_listeners: list[CapacityListener] = []
+        # request ID -> payload this server encoded and is committing: applied as it is
+        # rather than decoded again (big plan results are the FSM's main decode cost)
+        self._local: OrderedDict[str, e.Payload] = OrderedDict()
+        self._local_lock = threading.Lock()
+
+    def remember(self, request_id: str, payload: e.Payload) -> None:
+        """``payload`` is about to be committed under ``request_id`` from this server: when
+        its entry is applied here, skip decoding it. The payload must not change afterwards."""
+        with self._local_lock:
+            self._local[request_id] = payload
+            while len(self._local) > LOCAL_PAYLOADS:
+                self._local.popitem(last=False)
 
     def add_eval_listener(self, fn: EvalListener) -> None:
         self._eval_listeners.append(fn)
@@ -78,7 +92,12 @@ class FSM:
         """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
         self.last_index = max(self.last_index, index)
         try:
-            mtype, request_id, payload = e.decode_entry(entry)
+            envelope, mtype = e.decode_envelope(entry)
+            request_id = envelope.request_id
+            with self._local_lock:
+                payload = self._local.pop(request_id, None) if request_id else None
+            if payload is None:
+                payload = e.decode_payload(envelope, mtype)
         except (ValueError, msgspec.DecodeError) as exc:
             log.error("raft entry %d cannot be decoded, skipped: %s", index, exc)
             return ApplyResult(index, error=f"undecodable entry: {exc}")

@@ -30,6 +30,7 @@ Listener = Callable[[int, frozenset[str]], object]
 # (index, IDs of the nodes whose allocations changed; None: every node, after a restore)
 AllocNodeListener = Callable[[int, frozenset[str] | None], object]
 _replace = msgspec.structs.replace
+_EMPTY: immutables.Map[str, bool] = immutables.Map()
 
 
 class StateStore:
@@ -186,6 +187,7 @@ class _Txn:
         self.maps: dict[str, Any] = tables._asdict()
         self.changed: set[str] = set()
         self.alloc_nodes: set[str] = set()
+        self._index_adds: dict[tuple[str, Any], list[str]] = {}
         # node ID -> allocations whose usage joins (+1) or leaves (-1) the node_usage index
         self._usage_changes: list[tuple[str, Allocation, int]] = []
         # job summaries already copied in this write: later allocations update them in place
@@ -205,16 +207,37 @@ class _Txn:
             self.changed.add(table)
 
     def index_add(self, name: str, key: Any, member: str) -> None:
-        members = self.maps[name].get(key, immutables.Map())
-        if member not in members:
-            self.maps[name] = self.maps[name].set(key, members.set(member, True))
+        """Queue ``member`` for the index; queued members are added together (one mutation
+        per index key) before anything reads the index in this write."""
+        self._index_adds.setdefault((name, key), []).append(member)
+
+    def flush_indexes(self) -> None:
+        adds, self._index_adds = self._index_adds, {}
+        by_name: dict[str, list[tuple[Any, list[str]]]] = {}
+        for (name, key), members in adds.items():
+            by_name.setdefault(name, []).append((key, members))
+        for name, entries in by_name.items():
+            index = self.maps[name]
+            with index.mutate() as outer:
+                for key, queued in entries:
+                    current = index.get(key, _EMPTY)
+                    members = [m for m in queued if m not in current]
+                    if not members:
+                        continue
+                    with current.mutate() as inner:
+                        for member in members:
+                            inner[member] = True
+                        outer[key] = inner.finish()
+                self.maps[name] = outer.finish()
 
     def index_remove(self, name: str, key: Any, member: str) -> None:
+        self.flush_indexes()
         members = self.maps[name].get(key)
         if members is not None and member in members:
             self.maps[name] = self.maps[name].set(key, members.delete(member))
 
     def finish(self) -> Tables:
+        self.flush_indexes()
         if self._usage_changes:
             usage = self.maps["node_usage"]
             pending: dict[str, NodeAllocsUsage] = {}
@@ -321,6 +344,7 @@ class _Txn:
 
     def fix_job_statuses(self) -> None:
         """Re-derive the status of every job this write touched (Nomad's setJobStatuses)."""
+        self.flush_indexes()
         tables = Tables(**self.maps)
         view = Snapshot(tables)
         for key in self._touched_jobs:
