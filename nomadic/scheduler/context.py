@@ -160,7 +160,8 @@ class EvalContext:
 
     def proposed_usage(self, node: Node) -> NodeUsage:
         """:class:`NodeUsage` of :meth:`proposed_allocs` plus the node's reserved ports,
-        without walking every allocation on the node when the plan removes none of them."""
+        without walking every allocation on the node when the plan removes none of them.
+        The result may be shared: do not change it."""
         plan = self.plan
         placing = plan.node_allocation.get(node.id, [])
         removing = [*plan.node_update.get(node.id, []), *plan.node_preemptions.get(node.id, [])]
@@ -171,6 +172,8 @@ class EvalContext:
             for a in self.proposed_allocs(node.id):
                 usage.add(a)
             return usage
+        if not placing:
+            return base  # shared: callers only read it
         usage = base.copy()
         for a in placing:
             usage.add(a)
@@ -226,7 +229,9 @@ class EvalContext:
             m.dimension_exhausted[dimension] = m.dimension_exhausted.get(dimension, 0) + 1
 
     def score_node(self, node: Node, name: str, score: float) -> None:
-        meta = self._scores.setdefault(node.id, NodeScoreMeta(node_id=node.id))
+        meta = self._scores.get(node.id)
+        if meta is None:
+            meta = self._scores[node.id] = NodeScoreMeta(node_id=node.id)
         if name == NORM_SCORE:
             meta.norm_score = score
         else:

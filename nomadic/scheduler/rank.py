@@ -23,6 +23,7 @@ from nomadic.structs import (
     Allocation,
     Job,
     Node,
+    Resources,
     TaskGroup,
 )
 from nomadic.structs.funcs import (
@@ -108,6 +109,14 @@ class BinPackIterator:
 
     def set_task_group(self, tg: TaskGroup) -> None:
         self.tg = tg
+        # Without ports every node gets the same offer: build it once per task group.
+        self._offer: tuple[dict[str, AllocatedTaskResources], AllocatedSharedResources] | None
+        self._offer = None
+        if not tg.networks and not any(t.resources.networks for t in tg.tasks):
+            self._offer = (
+                {t.name: _task_resources(t.resources) for t in tg.tasks},
+                AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb),
+            )
 
     def reset(self) -> None:
         self.source.reset()
@@ -117,6 +126,16 @@ class BinPackIterator:
             option = self.source.next()
             if option is None:
                 return None
+            if self._offer is not None:
+                usage = self.ctx.proposed_usage(option.node)
+                option.usage = usage
+                if usage.collision:
+                    self.ctx.exhausted_node(option.node, DIMENSION_PORT_COLLISION)
+                    continue
+                tasks, shared = self._offer
+                if self._score(option, usage, dict(tasks), shared):
+                    return option
+                continue
             if self._fit(option):
                 return option
 
@@ -141,12 +160,7 @@ class BinPackIterator:
         tasks: dict[str, AllocatedTaskResources] = {}
         for task in tg.tasks:
             res = task.resources
-            tr = AllocatedTaskResources(
-                cpu=AllocatedCpuResources(cpu_shares=res.cpu),
-                memory=AllocatedMemoryResources(
-                    memory_mb=res.memory_mb, memory_max_mb=res.memory_max_mb
-                ),
-            )
+            tr = _task_resources(res)
             if res.networks:
                 if ports is None:
                     ports = PortIndex(node, usage.ports, self.ctx.rng)
@@ -192,6 +206,13 @@ class BinPackIterator:
         option.alloc_resources = shared
         self.ctx.score_node(node, "binpack", normalized)
         return True
+
+
+def _task_resources(res: Resources) -> AllocatedTaskResources:
+    return AllocatedTaskResources(
+        cpu=AllocatedCpuResources(cpu_shares=res.cpu),
+        memory=AllocatedMemoryResources(memory_mb=res.memory_mb, memory_max_mb=res.memory_max_mb),
+    )
 
 
 def _collides(ports: list[int], used: set[int]) -> bool:

@@ -10,6 +10,7 @@ Objects stored in the tables are shared, not copied: callers must treat them as 
 
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 import immutables
@@ -56,6 +57,7 @@ class Tables(NamedTuple):
 
 
 _NO_USAGE = NodeAllocsUsage()
+_ORDER = operator.attrgetter("create_index", "id")
 
 
 def empty_tables() -> Tables:
@@ -144,5 +146,7 @@ class Snapshot:
     def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:
         if not ids:
             return []
-        found = [table[i] for i in ids if i in table]
-        return sorted(found, key=lambda o: (o.create_index, o.id))
+        get = table.get
+        found = [o for i in ids if (o := get(i)) is not None]
+        found.sort(key=_ORDER)
+        return found

@@ -53,8 +53,9 @@ class StateStore:
         self._listeners.append(fn)
 
     def add_alloc_node_listener(self, fn: AllocNodeListener) -> None:
-        """Call ``fn(index, node_ids)`` after a write changed allocations on those nodes, so a
-        node's blocking alloc watch wakes only for its own allocations."""
+        """Call ``fn(index, node_ids)`` after a server-side write (not a client's status report)
+        changed allocations on those nodes, so a node's blocking alloc watch wakes only for
+        changes to its own allocations that it does not know of yet."""
         self._alloc_node_listeners.append(fn)
 
     # -- jobs -----------------------------------------------------------------------------
@@ -322,11 +323,20 @@ class _Txn:
             alloc, create_index=create, modify_index=self.index, alloc_modify_index=alloc_modify
         )
         self.put("allocs", alloc.id, alloc)
-        self.alloc_nodes.add(alloc.node_id)
-        if old is not None and not old.terminal():
-            self._usage_changes.append((old.node_id, old, -1))
-        if not alloc.terminal():
-            self._usage_changes.append((alloc.node_id, alloc, 1))
+        if server_change:  # a client's own report need not wake its allocation watch
+            self.alloc_nodes.add(alloc.node_id)
+        was_live = old is not None and not old.terminal()
+        same_holding = (
+            was_live
+            and old is not None
+            and old.node_id == alloc.node_id
+            and old.allocated_resources is alloc.allocated_resources
+        )
+        if alloc.terminal() or not same_holding:  # a status-only change holds the same
+            if was_live and old is not None:
+                self._usage_changes.append((old.node_id, old, -1))
+            if not alloc.terminal():
+                self._usage_changes.append((alloc.node_id, alloc, 1))
         if old is not None and old.node_id != alloc.node_id:
             self.index_remove("allocs_by_node", old.node_id, alloc.id)
             self.alloc_nodes.add(old.node_id)

@@ -3,7 +3,8 @@
 Node.Register and Node.UpdateStatus (the heartbeat) keep the node's record and heartbeat
 timer; a status change that can move work (initializing/down -> ready, -> down) creates
 node-update evaluations for every job with allocations on the node and every system job.
-Node.GetClientAllocs is a blocking query. Node.UpdateAlloc batches client reports for 50 ms
+Node.GetClientAllocs is a blocking query on the node's own allocations that returns when the
+server changed one of them (its AllocModifyIndex), not on the client's own status reports. Node.UpdateAlloc batches client reports for 50 ms
 (``batchUpdateInterval``) into one Raft entry, and creates an evaluation for each job whose
 allocation failed, so it can be rescheduled.
 """
@@ -143,7 +144,8 @@ class NodeEndpoint:
             event = self._host.node_alloc_event(node_id)
             snap = self._host.snapshot()
             allocs = snap.allocs_by_node(node_id)
-            index = max((a.modify_index for a in allocs), default=0)
+            # AllocModifyIndex: what the server changed; the client's own reports do not count
+            index = max((a.alloc_modify_index for a in allocs), default=0)
             index = max(index, 1)
             remaining = deadline - time.monotonic()
             if index > min_index or remaining <= 0:
