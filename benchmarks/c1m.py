@@ -80,8 +80,10 @@ class Progress:
             self.finished.set()
 
     def report(self, total_s: float) -> None:
-        print(f"total: {self.done:,} allocations placed and running in {total_s:.1f}s "
-              f"({self.done / total_s:,.0f} placements/s)")
+        print(
+            f"total: {self.done:,} allocations placed and running in {total_s:.1f}s "
+            f"({self.done / total_s:,.0f} placements/s)"
+        )
         prev, prev_t = 0, self.start
         print("slice   placements/s")
         for i, t in enumerate(self.marks):
@@ -171,8 +173,13 @@ async def run_cluster(args: argparse.Namespace) -> None:
         rpc = GrpcServerRPC(addrs, pool)
 
         async def register(job: Job) -> None:
-            await pool.call(addrs[0], "Job.Register", JobRegisterRequest(job=job), JobRegisterResponse,
-                            timeout=60)
+            await pool.call(
+                addrs[0],
+                "Job.Register",
+                JobRegisterRequest(job=job),
+                JobRegisterResponse,
+                timeout=60,
+            )
 
         pids = [s.proc.pid for s in servers if s.proc is not None]
         await drive(args, rpc, register, pids)
@@ -208,9 +215,14 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
         await submitted
     await sim.stop()
     progress.report(elapsed)
-    print(f"peak server RSS: {rss.peak / 2**20:,.0f} MiB"
-          + (" (in-process: includes the simulated clients)" if not args.cluster else
-             " (sum of 3 servers)"))
+    print(
+        f"peak server RSS: {rss.peak / 2**20:,.0f} MiB"
+        + (
+            " (in-process: includes the simulated clients)"
+            if not args.cluster
+            else " (sum of 3 servers)"
+        )
+    )
 
 
 def main() -> None:
@@ -226,8 +238,10 @@ def main() -> None:
     p.add_argument("--profile", metavar="FILE", help="cProfile the in-process run into FILE")
     args = p.parse_args()
     mode = "3-server loopback cluster" if args.cluster else "in-process dev server"
-    print(f"C1M shape on a {mode}: {args.nodes:,} nodes, {args.jobs:,} jobs x {args.count:,}",
-          flush=True)
+    print(
+        f"C1M shape on a {mode}: {args.nodes:,} nodes, {args.jobs:,} jobs x {args.count:,}",
+        flush=True,
+    )
     if args.cluster:
         asyncio.run(run_cluster(args))
         return

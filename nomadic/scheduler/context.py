@@ -125,6 +125,7 @@ class EvalContext:
         # allocations, which at scale are hundreds per node.
         self._base: dict[str, NodeUsage] = {}
         self._by_node: dict[str, dict[tuple[str, str], int]] | None = None
+        self._placed: dict[str, tuple[list[Allocation], int, NodeUsage]] = {}
 
     def reset(self) -> None:
         """Start a fresh metric for the next placement."""
@@ -161,21 +162,44 @@ class EvalContext:
     def proposed_usage(self, node: Node) -> NodeUsage:
         """:class:`NodeUsage` of :meth:`proposed_allocs` plus the node's reserved ports,
         without walking every allocation on the node when the plan removes none of them.
-        The result may be shared: do not change it."""
+        The result may be shared, and grows with later placements: read it, do not keep it."""
         plan = self.plan
         placing = plan.node_allocation.get(node.id, [])
         removing = [*plan.node_update.get(node.id, []), *plan.node_preemptions.get(node.id, [])]
         base = self._base_usage(node)
-        if base is None or any(self._in_state(a, node.id) for a in (*removing, *placing)):
-            usage = NodeUsage()
-            usage.ports, usage.collision = used_ports(node, [])
-            for a in self.proposed_allocs(node.id):
-                usage.add(a)
-            return usage
-        if not placing:
-            return base  # shared: callers only read it
+        if base is None:
+            return self._walk(node)
+        if not removing:
+            if not placing:
+                return base  # shared: callers only read it
+            return self._grow(node, base, placing)
+        if any(self._in_state(a, node.id) for a in (*removing, *placing)):
+            return self._walk(node)
         usage = base.copy()
         for a in placing:
+            usage.add(a)
+        return usage
+
+    def _grow(self, node: Node, base: NodeUsage, placing: list[Allocation]) -> NodeUsage:
+        """Base usage plus the plan's placements on the node, adding only those appended since
+        the last call (the plan's lists only grow while placing), so a node that takes many
+        of an evaluation's allocations is not summed again for every one."""
+        cached = self._placed.get(node.id)
+        if cached is None or cached[0] is not placing or cached[1] > len(placing):
+            cached = (placing, 0, base.copy())
+        _, seen, usage = cached
+        for a in placing[seen:]:
+            if self._in_state(a, node.id):  # an in-place update: already in the base
+                self._placed.pop(node.id, None)
+                return self._walk(node)
+            usage.add(a)
+        self._placed[node.id] = (placing, len(placing), usage)
+        return usage
+
+    def _walk(self, node: Node) -> NodeUsage:
+        usage = NodeUsage()
+        usage.ports, usage.collision = used_ports(node, [])
+        for a in self.proposed_allocs(node.id):
             usage.add(a)
         return usage
 

@@ -122,10 +122,11 @@ class Snapshot:
         return sorted(found, key=lambda a: (a.create_index, a.id))
 
     def allocs_by_job(self, namespace: str, job_id: str) -> list[Allocation]:
-        return self._collect(self._t.allocs, self._t.allocs_by_job.get((namespace, job_id)))
+        ids = self._t.allocs_by_job.get((namespace, job_id))
+        return _in_order(self._t.allocs, ids, ("job", namespace, job_id))
 
     def allocs_by_node(self, node_id: str) -> list[Allocation]:
-        return self._collect(self._t.allocs, self._t.allocs_by_node.get(node_id))
+        return _in_order(self._t.allocs, self._t.allocs_by_node.get(node_id), ("node", node_id))
 
     def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
         return self._collect(self._t.allocs, self._t.allocs_by_eval.get(eval_id))
@@ -150,3 +151,29 @@ class Snapshot:
         found = [o for i in ids if (o := get(i)) is not None]
         found.sort(key=_ORDER)
         return found
+
+
+# (index, key) -> (the ID set, its IDs in (create_index, ID) order). An allocation's
+# create_index never changes, so the order of one ID set is computed once and reused by every
+# read until the set changes (a client's alloc watch reads its node's set on each wake).
+_ORDERED: dict[tuple[str, ...], tuple[immutables.Map[str, bool], list[str]]] = {}
+_ORDERED_MAX = 65536
+
+
+def _in_order(
+    table: immutables.Map[str, Allocation],
+    ids: immutables.Map[str, bool] | None,
+    key: tuple[str, ...],
+) -> list[Allocation]:
+    if not ids:
+        return []
+    cached = _ORDERED.get(key)
+    if cached is not None and cached[0] is ids:
+        get = table.get
+        return [o for i in cached[1] if (o := get(i)) is not None]
+    found = Snapshot._collect(table, ids)
+    if len(_ORDERED) >= _ORDERED_MAX:
+        _ORDERED.clear()
+    if len(found) == len(ids):  # every ID resolved: the order is complete
+        _ORDERED[key] = (ids, [a.id for a in found])
+    return found

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -93,10 +94,16 @@ def parse_port_ranges(spec: str) -> set[int]:
 
 
 def _node_reserved_ports(node: Node) -> set[int]:
+    return set(_reserved_ports(node.reserved_resources.networks.reserved_host_ports))
+
+
+@functools.lru_cache(maxsize=256)
+def _reserved_ports(spec: str) -> frozenset[int]:
+    """Parsed once per distinct spec: every node of a fleet usually shares one."""
     try:
-        return parse_port_ranges(node.reserved_resources.networks.reserved_host_ports)
+        return frozenset(parse_port_ranges(spec))
     except ValueError:
-        return set()
+        return frozenset()
 
 
 def used_ports(node: Node, allocs: Iterable[Allocation]) -> tuple[set[int], str]:

@@ -53,7 +53,14 @@ __all__ = ["MockDriver", "parse_duration"]
 HANDLE_VERSION = 1
 MIB = 1024 * 1024
 _CONFIG_KEYS = frozenset(
-    {"run_for", "exit_code", "start_error", "start_error_recoverable", "kill_after", "stdout_string"}
+    {
+        "run_for",
+        "exit_code",
+        "start_error",
+        "start_error_recoverable",
+        "kill_after",
+        "stdout_string",
+    }
 )
 _ENDING_SIGNALS = {"SIGINT", "SIGTERM", "SIGQUIT", "SIGKILL"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -71,7 +78,7 @@ _UNIT_SECONDS = {
 def parse_duration(value: object, key: str) -> float:
     """A Go-style duration (``"1m30s"``) or a number of seconds -> seconds."""
     if isinstance(value, bool):
-        raise ConfigError(f"mock driver: {key} must be a duration such as \"30s\", got {value!r}")
+        raise ConfigError(f'mock driver: {key} must be a duration such as "30s", got {value!r}')
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()

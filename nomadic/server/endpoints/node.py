@@ -4,7 +4,8 @@ Node.Register and Node.UpdateStatus (the heartbeat) keep the node's record and h
 timer; a status change that can move work (initializing/down -> ready, -> down) creates
 node-update evaluations for every job with allocations on the node and every system job.
 Node.GetClientAllocs is a blocking query on the node's own allocations that returns when the
-server changed one of them (its AllocModifyIndex), not on the client's own status reports. Node.UpdateAlloc batches client reports for 50 ms
+server changed one of them (its AllocModifyIndex), not on the client's own status reports.
+Node.UpdateAlloc batches client reports for 50 ms
 (``batchUpdateInterval``) into one Raft entry, and creates an evaluation for each job whose
 allocation failed, so it can be rescheduled.
 """
