@@ -99,6 +99,7 @@ class RSSWatch:
     def __init__(self, pids: list[int]) -> None:
         self.procs = [psutil.Process(p) for p in pids]
         self.peak = 0
+        self.cpu = 0.0  # CPU seconds of the processes so far
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -113,12 +114,16 @@ class RSSWatch:
 
     def sample(self) -> None:
         total = 0
+        cpu = 0.0
         for p in self.procs:
             try:
                 total += p.memory_info().rss
+                times = p.cpu_times()
+                cpu += times.user + times.system
             except psutil.Error:
                 pass
         self.peak = max(self.peak, total)
+        self.cpu = max(self.cpu, cpu)
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
@@ -205,6 +210,8 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
 
     print(f"submitting {args.jobs:,} jobs x {args.count:,} allocations = {total:,}", flush=True)
     with RSSWatch(pids) as rss:
+        rss.sample()
+        cpu_before = rss.cpu
         progress.start = time.monotonic()
         submitted = asyncio.ensure_future(asyncio.gather(*(submit(j) for j in jobs)))
         try:
@@ -215,6 +222,9 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
         await submitted
     await sim.stop()
     progress.report(elapsed)
+    used = rss.cpu - cpu_before
+    per = used / max(progress.done, 1) * 1e6
+    print(f"server CPU time: {used:.1f}s ({per:.0f} us per placement)")
     print(
         f"peak server RSS: {rss.peak / 2**20:,.0f} MiB"
         + (

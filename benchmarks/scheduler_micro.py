@@ -113,9 +113,8 @@ def main() -> None:
     args = p.parse_args()
     spreads = {"both": (False, True), "yes": (True,), "no": (False,)}[args.spread]
 
-    print(
-        f"{'nodes':>6} {'allocs':>6} {'spread':>6} {'placed':>6} {'ms/eval':>9} {'placements/s':>12}"
-    )
+    head = ("nodes", "allocs", "spread", "placed")
+    print(" ".join(f"{h:>6}" for h in head), f"{'ms/eval':>9} {'placements/s':>12}")
     for nodes in args.nodes:
         for count in args.allocs:
             for spread in spreads:

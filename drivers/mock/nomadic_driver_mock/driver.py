@@ -325,7 +325,7 @@ def _signalled(sig: str) -> ExitResult:
 
 
 def _write_output(path: str, text: str) -> None:
-    """Write to the task's stdout; a client log FIFO with no reader yet is skipped, not waited on."""
+    """Write to the task's stdout; a log FIFO with no reader yet is skipped, not waited on."""
     if not path:
         return
     try:
