@@ -53,6 +53,11 @@ __all__ = [
     "ScoreNormalizationIterator",
 ]
 
+# (task resources, shared resources, (cpu, memory, disk, ports)) offered to every node
+_Offer = tuple[
+    dict[str, AllocatedTaskResources], AllocatedSharedResources, tuple[int, int, int, list[int]]
+]
+
 SCHEDULER_ALGORITHM_BINPACK: Final = "binpack"
 SCHEDULER_ALGORITHM_SPREAD: Final = "spread"
 
@@ -106,17 +111,17 @@ class BinPackIterator:
         self.source = source
         self.algorithm = algorithm
         self.tg: TaskGroup | None = None
+        self._offer: _Offer | None = None
 
     def set_task_group(self, tg: TaskGroup) -> None:
         self.tg = tg
         # Without ports every node gets the same offer: build it once per task group.
-        self._offer: tuple[dict[str, AllocatedTaskResources], AllocatedSharedResources] | None
         self._offer = None
         if not tg.networks and not any(t.resources.networks for t in tg.tasks):
-            self._offer = (
-                {t.name: _task_resources(t.resources) for t in tg.tasks},
-                AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb),
-            )
+            tasks = {t.name: _task_resources(t.resources) for t in tg.tasks}
+            shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
+            offered = AllocatedResources(tasks=tasks, shared=shared)
+            self._offer = (tasks, shared, (*offered.comparable(), offered.ports()))
 
     def reset(self) -> None:
         self.source.reset()
@@ -132,8 +137,8 @@ class BinPackIterator:
                 if usage.collision:
                     self.ctx.exhausted_node(option.node, DIMENSION_PORT_COLLISION)
                     continue
-                tasks, shared = self._offer
-                if self._score(option, usage, dict(tasks), shared):
+                tasks, shared, ask = self._offer
+                if self._score(option, usage, dict(tasks), shared, ask):
                     return option
                 continue
             if self._fit(option):
@@ -178,11 +183,15 @@ class BinPackIterator:
         usage: NodeUsage,
         tasks: dict[str, AllocatedTaskResources],
         shared: AllocatedSharedResources,
+        ask: tuple[int, int, int, list[int]] | None = None,
     ) -> bool:
-        """Fit and score the node with the candidate added (allocs_fit's checks, in order)."""
+        """Fit and score the node with the candidate added (allocs_fit's checks, in order).
+        ``ask``: the candidate's (cpu, memory, disk, ports), when already known."""
         node = option.node
-        candidate = AllocatedResources(tasks=tasks, shared=shared)
-        c, m, d = candidate.comparable()
+        if ask is None:
+            candidate = AllocatedResources(tasks=tasks, shared=shared)
+            ask = (*candidate.comparable(), candidate.ports())
+        c, m, d, ports = ask
         cpu, mem, disk = usage.cpu + c, usage.mem + m, usage.disk + d
         avail_cpu, avail_mem, avail_disk = node_available(node)
         dimension = ""
@@ -192,7 +201,7 @@ class BinPackIterator:
             dimension = DIMENSION_MEMORY
         elif disk > avail_disk:
             dimension = DIMENSION_DISK
-        elif _collides(candidate.ports(), usage.ports):
+        elif ports and _collides(ports, usage.ports):
             dimension = DIMENSION_PORT_COLLISION
         if dimension:
             self.ctx.exhausted_node(node, dimension)
