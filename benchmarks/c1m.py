@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import socket
@@ -91,6 +92,28 @@ class Progress:
             rate = (n - prev) / (t - prev_t) if t > prev_t else 0.0
             print(f"{i * 10:3d}-{(i + 1) * 10:3d}%  {rate:>10,.0f}")
             prev, prev_t = n, t
+
+
+class GCTimer:
+    """Time spent in the cyclic garbage collector of this process, by generation."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self._began = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            gen = info["generation"]
+            self.seconds[gen] += time.perf_counter() - self._began
+            self.count[gen] += 1
+
+    def report(self) -> str:
+        parts = [f"gen{g}: {self.count[g]} in {self.seconds[g]:.1f}s" for g in range(3)]
+        return "GC in this process: " + ", ".join(parts)
 
 
 class RSSWatch:
@@ -197,6 +220,7 @@ async def run_cluster(args: argparse.Namespace) -> None:
 async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[int]) -> None:
     total = args.jobs * args.count
     progress = Progress(total)
+    gc_timer = GCTimer()
     sim = SimClients(rpc, args.nodes, on_ack=progress.add)
     t0 = time.monotonic()
     await sim.start()
@@ -225,6 +249,7 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
     used = rss.cpu - cpu_before
     per = used / max(progress.done, 1) * 1e6
     print(f"server CPU time: {used:.1f}s ({per:.0f} us per placement)")
+    print(gc_timer.report())
     print(
         f"peak server RSS: {rss.peak / 2**20:,.0f} MiB"
         + (
