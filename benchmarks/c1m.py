@@ -249,7 +249,8 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
     used = rss.cpu - cpu_before
     per = used / max(progress.done, 1) * 1e6
     print(f"server CPU time: {used:.1f}s ({per:.0f} us per placement)")
-    print(gc_timer.report())
+    if not args.cluster:
+        print(gc_timer.report())
     print(
         f"peak server RSS: {rss.peak / 2**20:,.0f} MiB"
         + (
