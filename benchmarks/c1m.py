@@ -154,7 +154,9 @@ class RSSWatch:
 
 
 async def run_dev(args: argparse.Namespace) -> None:
-    from nomadic.server import Server, ServerConfig
+    from nomadic.server import Server, ServerConfig, gc_policy
+
+    gc_policy.install()  # as `nomadic agent` does for a server
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,4 +1,5 @@
-"""Garbage-collector policy for a server process holding a large state.
+"""Garbage-collector policy for a server process holding a large state (installed by
+``nomadic agent`` for servers; not by ``Server`` itself, as it changes the whole process).
 
 A server keeps hundreds of thousands of long-lived objects (allocations and the structs inside
 them). CPython runs a full collection whenever the long-lived heap has grown by a quarter, and

@@ -48,7 +48,6 @@ from nomadic.structs.requests import (
     ServerMember,
 )
 
-from . import gc_policy
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
@@ -148,7 +147,6 @@ class Server:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        gc_policy.install()
         loop = self._loop = asyncio.get_running_loop()
         self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
         self.store.add_alloc_node_listener(
