@@ -17,6 +17,10 @@ def run(config: AgentConfig) -> int:
     except ValueError as exc:
         print(f"Error starting agent: log_level: {exc}", file=sys.stderr)
         return 1
+    if config.server.enabled or config.dev_mode:
+        from nomadic.server import gc_policy
+
+        gc_policy.install()  # the agent process only: it changes the whole process's GC
     if config.dev_mode:
         print("==> No configuration files loaded" if not config.data_dir else "", end="")
         print("\n==> Starting nomadic agent in dev mode (server + client, data is not kept)")

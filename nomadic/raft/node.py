@@ -68,6 +68,9 @@ class _SnapshotFile(msgspec.Struct, array_like=True):
     fsm: bytes
 
 
+MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: no entry of ours comes near it
+
+
 class _Replicated(SyncObj):  # type: ignore[misc]
     """The SyncObj subclass; it owns nothing but the one replicated method."""
 
@@ -142,6 +145,11 @@ class RaftNode:
             leaderFallbackTimeout=5.0,
             # reconnect to a restarted peer within a second (default 5 s)
             connectionRetryTime=1.0,
+            # pysyncobj splits an entry bigger than this into chunks, and its reassembly is
+            # broken (the last chunk is judged against the command's length, not the pickled
+            # entry's: followers get "pickle data was truncated" and never catch up). A plan
+            # result of 1,000 allocations is ~1.5 MB, so never split: send entries whole.
+            appendEntriesBatchSizeBytes=MAX_ENTRY_BYTES,
         )
         # SyncObj binds its port and may replay a journal: keep it off the event loop.
         try:

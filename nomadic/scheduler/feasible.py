@@ -66,12 +66,16 @@ def ready_nodes_in_dcs_and_pool(
     """
     nodes: list[Node] = []
     by_dc: dict[str, int] = {}
+    literal = {dc for dc in datacenters if not any(ch in dc for ch in "*?[")}
+    globs = [dc for dc in datacenters if dc not in literal]
     for node in state.nodes():
         if node.status != NODE_STATUS_READY or node.drain:
             continue
         if node.scheduling_eligibility != NODE_ELIGIBLE:
             continue
-        if not any(fnmatch.fnmatchcase(node.datacenter, dc) for dc in datacenters):
+        if node.datacenter not in literal and not any(
+            fnmatch.fnmatchcase(node.datacenter, dc) for dc in globs
+        ):
             continue
         if pool != NODE_POOL_ALL and node.node_pool != pool:
             continue

@@ -9,7 +9,6 @@ process(eval): load job -> reconcile -> stops, in-place updates -> placements (s
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import Final
 
@@ -40,6 +39,7 @@ from nomadic.structs.consts import (
     TRIGGER_MAX_PLANS,
     TRIGGER_QUEUED_ALLOCS,
 )
+from nomadic.structs.ids import new_id
 
 from .allocset import tainted_nodes
 from .context import EvalContext
@@ -265,7 +265,7 @@ class GenericScheduler:
             return
         shared = option.alloc_resources or AllocatedSharedResources()
         alloc = Allocation(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             namespace=self.job.namespace,
             eval_id=self.eval.id,
             name=missing.name,
@@ -319,7 +319,7 @@ class GenericScheduler:
         escaped = e.has_escaped()
         now = self.clock()
         self.blocked = Evaluation(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             namespace=ev.namespace,
             priority=ev.priority,
             type=ev.type,

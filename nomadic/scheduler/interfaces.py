@@ -18,6 +18,7 @@ from nomadic.structs import (
     PlanResult,
     SchedulerConfiguration,
 )
+from nomadic.structs.funcs import NodeAllocsUsage
 
 
 class State(Protocol):
@@ -36,6 +37,10 @@ class State(Protocol):
     def allocs_by_node(self, node_id: str) -> list[Allocation]: ...
 
     def alloc_by_id(self, alloc_id: str) -> Allocation | None: ...
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        """What the node's non-terminal allocations hold (an index: no walk over them)."""
+        ...
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
 

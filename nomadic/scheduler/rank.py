@@ -23,19 +23,22 @@ from nomadic.structs import (
     Allocation,
     Job,
     Node,
+    Resources,
     TaskGroup,
 )
 from nomadic.structs.funcs import (
     BINPACK_MAX_FIT_SCORE,
+    DIMENSION_CPU,
+    DIMENSION_DISK,
+    DIMENSION_MEMORY,
     DIMENSION_PORT_COLLISION,
-    allocs_fit,
+    node_available,
     score_fit_binpack,
     score_fit_spread,
-    used_ports,
 )
 
 from .constraint import check_constraint, resolve_target
-from .context import NORM_SCORE, EvalContext
+from .context import NORM_SCORE, EvalContext, NodeUsage
 from .device import DEVICE_NO_MATCH, DeviceAllocator
 from .feasible import FeasibleIterator
 from .network import PortIndex
@@ -50,6 +53,11 @@ __all__ = [
     "RankIterator",
     "RankedNode",
     "ScoreNormalizationIterator",
+]
+
+# (task resources, shared resources, (cpu, memory, disk, ports)) offered to every node
+_Offer = tuple[
+    dict[str, AllocatedTaskResources], AllocatedSharedResources, tuple[int, int, int, list[int]]
 ]
 
 SCHEDULER_ALGORITHM_BINPACK: Final = "binpack"
@@ -67,6 +75,7 @@ class RankedNode:
     alloc_resources: AllocatedSharedResources | None = None
     preempted_allocs: list[Allocation] = field(default_factory=list)
     _proposed: list[Allocation] | None = None
+    usage: NodeUsage | None = None  # set by BinPackIterator
 
     def proposed_allocs(self, ctx: EvalContext) -> list[Allocation]:
         if self._proposed is None:
@@ -119,9 +128,19 @@ class BinPackIterator:
         self.evict = evict
         self.priority = priority
         self.tg: TaskGroup | None = None
+        self._offer: _Offer | None = None
 
     def set_task_group(self, tg: TaskGroup) -> None:
         self.tg = tg
+        # Without ports every node gets the same offer: build it once per task group.
+        self._offer = None
+        if not tg.networks and not any(
+            t.resources.networks or t.resources.devices for t in tg.tasks
+        ):
+            tasks = {t.name: _task_resources(t.resources) for t in tg.tasks}
+            shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
+            offered = AllocatedResources(tasks=tasks, shared=shared)
+            self._offer = (tasks, shared, (*offered.comparable(), offered.ports()))
 
     def reset(self) -> None:
         self.source.reset()
@@ -131,20 +150,31 @@ class BinPackIterator:
             option = self.source.next()
             if option is None:
                 return None
+            if self._offer is not None:
+                usage = self.ctx.proposed_usage(option.node)
+                option.usage = usage
+                if usage.collision:
+                    self.ctx.exhausted_node(option.node, DIMENSION_PORT_COLLISION)
+                    continue
+                tasks, shared, ask = self._offer
+                if self._score(option, usage, dict(tasks), shared, ask):
+                    return option
+                continue
             if self._fit(option):
                 return option
 
     def _fit(self, option: RankedNode) -> bool:
         assert self.tg is not None
         node, tg = option.node, self.tg
-        proposed = option.proposed_allocs(self.ctx)
-        used, collision = used_ports(node, proposed)
-        if collision:
+        usage = self.ctx.proposed_usage(node)
+        option.usage = usage
+        if usage.collision:
             self.ctx.exhausted_node(node, DIMENSION_PORT_COLLISION)
             return False
-        ports = PortIndex(node, used, self.ctx.rng)
         shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
+        ports: PortIndex | None = None
         if tg.networks:
+            ports = PortIndex(node, usage.ports, self.ctx.rng)
             offer, err = ports.assign(tg.networks[0])
             if offer is None:
                 self.ctx.exhausted_node(node, f"network: {err}")
@@ -152,31 +182,30 @@ class BinPackIterator:
             shared.networks = [offer]
             shared.ports = ports.port_mappings(offer)
         tasks: dict[str, AllocatedTaskResources] = {}
-        devices = DeviceAllocator(self.ctx, node, proposed)
+        devices: DeviceAllocator | None = None
         for task in tg.tasks:
             res = task.resources
-            tr = AllocatedTaskResources(
-                cpu=AllocatedCpuResources(cpu_shares=res.cpu),
-                memory=AllocatedMemoryResources(
-                    memory_mb=res.memory_mb, memory_max_mb=res.memory_max_mb
-                ),
-            )
+            tr = _task_resources(res)
             if res.networks:
+                if ports is None:
+                    ports = PortIndex(node, usage.ports, self.ctx.rng)
                 offer, err = ports.assign(res.networks[0])
                 if offer is None:
                     self.ctx.exhausted_node(node, f"network: {err}")
                     return False
                 tr.networks = [offer]
             for request in res.devices:
+                if devices is None:
+                    devices = DeviceAllocator(self.ctx, node, option.proposed_allocs(self.ctx))
                 device = devices.assign(request)
                 if device is None:
                     self.ctx.exhausted_node(node, f"devices: {DEVICE_NO_MATCH}")
                     return False
                 tr.devices.append(device)
             tasks[task.name] = tr
-        if not self._score(option, proposed, tasks, shared):
+        if not self._score(option, usage, tasks, shared):
             return False
-        device_score = devices.affinity_score()
+        device_score = devices.affinity_score() if devices is not None else None
         if device_score is not None:
             option.scores.append(device_score)
             self.ctx.score_node(node, "devices", device_score)
@@ -185,27 +214,35 @@ class BinPackIterator:
     def _score(
         self,
         option: RankedNode,
-        proposed: list[Allocation],
+        usage: NodeUsage,
         tasks: dict[str, AllocatedTaskResources],
         shared: AllocatedSharedResources,
+        ask: tuple[int, int, int, list[int]] | None = None,
     ) -> bool:
+        """Fit and score the node with the candidate added (allocs_fit's checks, in order).
+        ``ask``: the candidate's (cpu, memory, disk, ports), when already known."""
         node = option.node
-        candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
-        fit, dimension = allocs_fit(node, [*proposed, candidate])
-        if not fit:
-            victims = self._preempt(node, proposed, candidate) if self.evict else []
-            if not victims:
+        if ask is None:
+            candidate = AllocatedResources(tasks=tasks, shared=shared)
+            ask = (*candidate.comparable(), candidate.ports())
+        c, m, d, ports = ask
+        cpu, mem, disk = usage.cpu + c, usage.mem + m, usage.disk + d
+        avail_cpu, avail_mem, avail_disk = node_available(node)
+        dimension = ""
+        if cpu > avail_cpu:
+            dimension = DIMENSION_CPU
+        elif mem > avail_mem:
+            dimension = DIMENSION_MEMORY
+        elif disk > avail_disk:
+            dimension = DIMENSION_DISK
+        elif ports and _collides(ports, usage.ports):
+            dimension = DIMENSION_PORT_COLLISION
+        if dimension:
+            freed = self._preempt(option, tasks, shared) if self.evict else None
+            if freed is None:
                 self.ctx.exhausted_node(node, dimension)
                 return False
-            option.preempted_allocs = victims
-            gone = {a.id for a in victims}
-            proposed = [a for a in proposed if a.id not in gone]
-        cpu = mem = disk = 0
-        for alloc in [*proposed, candidate]:
-            if alloc.client_terminal():
-                continue
-            c, m, d = alloc.allocated_resources.comparable()
-            cpu, mem, disk = cpu + c, mem + m, disk + d
+            cpu, mem, disk = cpu - freed[0], mem - freed[1], disk - freed[2]
         score_fit = (
             score_fit_spread if self.algorithm == SCHEDULER_ALGORITHM_SPREAD else score_fit_binpack
         )
@@ -217,16 +254,51 @@ class BinPackIterator:
         return True
 
     def _preempt(
-        self, node: Node, proposed: list[Allocation], candidate: Allocation
-    ) -> list[Allocation]:
+        self,
+        option: RankedNode,
+        tasks: dict[str, AllocatedTaskResources],
+        shared: AllocatedSharedResources,
+    ) -> tuple[int, int, int] | None:
+        """Lower-priority allocations whose eviction makes the candidate fit (recorded on the
+        option), as the (cpu, memory, disk) they free; None when there are none."""
+        node = option.node
+        proposed = option.proposed_allocs(self.ctx)
+        candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
         planned: dict[tuple[str, str], int] = {}
         for allocs in self.ctx.plan.node_preemptions.values():
             for a in allocs:
                 planned[(a.namespace, a.job_id)] = planned.get((a.namespace, a.job_id), 0) + 1
         preemptor = Preemptor(self.priority, planned)
-        return preemptor.preempt_for_task_group(
+        victims = preemptor.preempt_for_task_group(
             node, proposed, candidate.allocated_resources.comparable()
         )
+        if not victims:
+            return None
+        option.preempted_allocs = victims
+        cpu = mem = disk = 0
+        for alloc in victims:
+            if not alloc.client_terminal():
+                c, m, d = alloc.allocated_resources.comparable()
+                cpu, mem, disk = cpu + c, mem + m, disk + d
+        return cpu, mem, disk
+
+
+def _task_resources(res: Resources) -> AllocatedTaskResources:
+    return AllocatedTaskResources(
+        cpu=AllocatedCpuResources(cpu_shares=res.cpu),
+        memory=AllocatedMemoryResources(memory_mb=res.memory_mb, memory_max_mb=res.memory_max_mb),
+    )
+
+
+def _collides(ports: list[int], used: set[int]) -> bool:
+    seen: set[int] = set()
+    for port in ports:
+        if port <= 0 or port in seen:
+            continue
+        if port in used:
+            return True
+        seen.add(port)
+    return False
 
 
 class JobAntiAffinityIterator:
@@ -253,11 +325,8 @@ class JobAntiAffinityIterator:
         option = self.source.next()
         if option is None:
             return None
-        collisions = sum(
-            1
-            for a in option.proposed_allocs(self.ctx)
-            if a.job_id == self.job_id and a.task_group == self.tg_name
-        )
+        usage = option.usage or self.ctx.proposed_usage(option.node)
+        collisions = usage.by_group.get((self.job_id, self.tg_name), 0)
         penalty = 0.0
         if collisions > 0:
             penalty = -(collisions + 1) / self.desired_count

@@ -12,7 +12,6 @@ update is made at once), disconnected clients.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -26,6 +25,7 @@ from nomadic.structs.consts import (
     JOB_TYPE_SERVICE,
     TRIGGER_RETRY_FAILED_ALLOC,
 )
+from nomadic.structs.ids import new_id
 
 from .allocset import (
     AllocNameIndex,
@@ -134,7 +134,7 @@ class AllocReconciler:
         eval_id: str,
         eval_priority: int,
         now: int,
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_id: Callable[[], str] = new_id,
     ) -> None:
         self.alloc_update_fn = alloc_update_fn
         self.batch = batch

@@ -21,12 +21,12 @@ import asyncio
 import heapq
 import itertools
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from nomadic.errors import NotFoundError
 from nomadic.structs import Evaluation
 from nomadic.structs.consts import SECOND
+from nomadic.structs.ids import new_id
 from nomadic.telemetry import default_sink
 
 __all__ = ["FAILED_QUEUE", "BrokerConfig", "EvalBroker"]
@@ -171,7 +171,7 @@ class EvalBroker:
         ready = heapq.heappop(self._ready[best])
         ev = ready.eval
         default_sink.measure_since("nomad.nomad.broker.wait_time", ready.enqueued, _eval_labels(ev))
-        token = str(uuid.uuid4())
+        token = new_id()
         timer = self._loop().call_later(self.config.nack_timeout, self._nack_expired, ev.id, token)
         self._unack[ev.id] = _Unack(ev, token, timer)
         self._dequeues[ev.id] = self._dequeues.get(ev.id, 0) + 1

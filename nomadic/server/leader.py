@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import uuid
 from typing import Protocol
 
 import msgspec
@@ -36,6 +35,7 @@ from nomadic.structs.consts import (
     SECOND,
     TRIGGER_FAILED_FOLLOW_UP,
 )
+from nomadic.structs.ids import new_id
 
 from .blocked_evals import BlockedEvals
 from .broker import FAILED_QUEUE, EvalBroker
@@ -158,7 +158,7 @@ class LeaderDuties:
             delay = FAILED_FOLLOWUP_BASELINE + int(random.random() * FAILED_FOLLOWUP_RANGE)
             followup = msgspec.structs.replace(
                 ev,
-                id=str(uuid.uuid4()),
+                id=new_id(),
                 status=EVAL_STATUS_PENDING,
                 status_description="",
                 triggered_by=TRIGGER_FAILED_FOLLOW_UP,

@@ -35,7 +35,15 @@ from nomadic.structs.consts import (
     NODE_STATUS_READY,
     TRIGGER_PREEMPTION,
 )
-from nomadic.structs.funcs import allocs_fit
+from nomadic.structs.funcs import (
+    DIMENSION_CPU,
+    DIMENSION_DISK,
+    DIMENSION_MEMORY,
+    DIMENSION_PORT_COLLISION,
+    allocs_fit,
+    node_available,
+    used_ports,
+)
 from nomadic.telemetry import default_sink
 
 from .plan_queue import PendingPlan, PlanQueue
@@ -91,19 +99,43 @@ def evaluate_node_plan(snap: Snapshot, plan: Plan, node_id: str) -> tuple[bool, 
     node = snap.node_by_id(node_id)
     if node is None:
         return False, "node does not exist"
-    existing = [a for a in snap.allocs_by_node(node_id) if not a.terminal()]
-    existing_ids = {a.id for a in existing}
     if node.status != NODE_STATUS_READY:
         return False, f"node is {node.status}"
-    if node.scheduling_eligibility == NODE_INELIGIBLE and not all(
-        a.id in existing_ids for a in placing
-    ):
-        return False, "node is not eligible for new allocations"
-    removed = {a.id for a in plan.node_update.get(node_id, [])}
-    removed |= {a.id for a in plan.node_preemptions.get(node_id, [])}
-    removed |= {a.id for a in placing}
-    proposed = [a for a in existing if a.id not in removed] + placing
-    return allocs_fit(node, proposed)
+    removing = [*plan.node_update.get(node_id, []), *plan.node_preemptions.get(node_id, [])]
+    touched = [a for a in (*removing, *placing) if _live_on(snap, a.id, node_id)]
+    if node.scheduling_eligibility == NODE_INELIGIBLE:
+        live = {a.id for a in touched}
+        if not all(a.id in live for a in placing):
+            return False, "node is not eligible for new allocations"
+    usage = snap.node_usage(node_id)
+    if touched or usage.with_ports:
+        # The plan replaces allocations already counted, or ports must be compared: walk them.
+        existing = [a for a in snap.allocs_by_node(node_id) if not a.terminal()]
+        removed = {a.id for a in removing} | {a.id for a in placing}
+        proposed = [a for a in existing if a.id not in removed] + placing
+        return allocs_fit(node, proposed)
+    # Fast path: the state's per-node totals plus the placements, no walk over the node.
+    cpu, mem, disk = usage.cpu, usage.mem, usage.disk
+    live_placing = [a for a in placing if not a.client_terminal()]
+    for a in live_placing:
+        c, m, d = a.allocated_resources.comparable()
+        cpu, mem, disk = cpu + c, mem + m, disk + d
+    avail_cpu, avail_mem, avail_disk = node_available(node)
+    if cpu > avail_cpu:
+        return False, DIMENSION_CPU
+    if mem > avail_mem:
+        return False, DIMENSION_MEMORY
+    if disk > avail_disk:
+        return False, DIMENSION_DISK
+    _, collision = used_ports(node, live_placing)
+    if collision:
+        return False, DIMENSION_PORT_COLLISION
+    return True, ""
+
+
+def _live_on(snap: Snapshot, alloc_id: str, node_id: str) -> bool:
+    old = snap.alloc_by_id(alloc_id)
+    return old is not None and old.node_id == node_id and not old.terminal()
 
 
 def plan_results_entry(plan: Plan, result: PlanResult, now: int) -> ApplyPlanResults:

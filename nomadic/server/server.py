@@ -18,7 +18,6 @@ import logging
 import os
 import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +45,7 @@ from nomadic.structs.consts import (
     JOB_TYPE_SYSTEM,
     NODE_STATUS_DOWN,
 )
+from nomadic.structs.ids import new_id
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
@@ -169,6 +169,7 @@ class Server:
         self.name_by_raft: dict[str, str] = {}  # Raft address -> member name, from joins
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
+        self._node_alloc_events: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
 
@@ -178,6 +179,9 @@ class Server:
         loop = self._loop = asyncio.get_running_loop()
         self.events.start(loop)
         self.store.add_listener(lambda _i, _t: loop.call_soon_threadsafe(self._index_bump))
+        self.store.add_alloc_node_listener(
+            lambda _i, nodes: loop.call_soon_threadsafe(self._node_allocs_bump, nodes)
+        )
         self.fsm.add_eval_listener(
             lambda evals: loop.call_soon_threadsafe(self._leader.on_evals, evals)
         )
@@ -248,7 +252,9 @@ class Server:
 
     async def apply(self, payload: Payload) -> int:
         """Commit ``payload`` through Raft; returns the index it was applied at."""
-        entry = encode_entry(payload, str(uuid.uuid4()))
+        request_id = new_id()
+        entry = encode_entry(payload, request_id)
+        self.fsm.remember(request_id, payload)
         for attempt in range(1, RAFT_WRITE_ATTEMPTS + 1):
             try:
                 result = await self.raft.apply(entry, timeout=self.config.raft_apply_timeout)
@@ -299,6 +305,24 @@ class Server:
                     await event.wait()
             except TimeoutError:
                 return self.store.latest_index()
+
+    def node_alloc_event(self, node_id: str) -> asyncio.Event:
+        """An event set the next time an allocation on ``node_id`` changes (take it before
+        reading the state, so no change slips between the read and the wait)."""
+        event = self._node_alloc_events.get(node_id)
+        if event is None:
+            event = self._node_alloc_events[node_id] = asyncio.Event()
+        return event
+
+    def _node_allocs_bump(self, nodes: frozenset[str] | None) -> None:
+        events = self._node_alloc_events
+        if nodes is None:
+            self._node_alloc_events = {}
+            woken = list(events.values())
+        else:
+            woken = [ev for n in nodes if (ev := events.pop(n, None)) is not None]
+        for ev in woken:
+            ev.set()
 
     def _index_bump(self) -> None:
         event, self._index_event = self._index_event, asyncio.Event()

@@ -236,6 +236,12 @@ def _crc(body: bytes) -> int:
 
 def decode_entry(data: bytes) -> tuple[MessageType, str, Payload]:
     """(type, request ID, payload); raises ``DecodeError`` or ``ValueError`` on bad input."""
+    envelope, mtype = decode_envelope(data)
+    return mtype, envelope.request_id, decode_payload(envelope, mtype)
+
+
+def decode_envelope(data: bytes) -> tuple[Envelope, MessageType]:
+    """The entry's envelope (version, type, request ID), its payload still encoded."""
     envelope = from_msgpack(data, Envelope)
     if envelope.crc and envelope.crc != _crc(envelope.payload):
         raise ValueError("raft entry checksum mismatch: the entry is corrupt")
@@ -244,5 +250,8 @@ def decode_entry(data: bytes) -> tuple[MessageType, str, Payload]:
             f"raft entry format {envelope.version} is newer than this server understands "
             f"({ENTRY_VERSION}); upgrade this server"
         )
-    mtype = MessageType(envelope.type)
-    return mtype, envelope.request_id, from_msgpack(envelope.payload, PAYLOAD_TYPES[mtype])
+    return envelope, MessageType(envelope.type)
+
+
+def decode_payload(envelope: Envelope, mtype: MessageType) -> Payload:
+    return from_msgpack(envelope.payload, PAYLOAD_TYPES[mtype])

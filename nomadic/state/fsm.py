@@ -16,6 +16,7 @@ Nomad's events from them, so every server publishes the same events).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from nomadic.structs import (
     to_msgpack,
 )
 from nomadic.structs.consts import NODE_ELIGIBLE, NODE_STATUS_READY
+from nomadic.structs.funcs import NodeAllocsUsage
 from nomadic.telemetry import default_sink
 
 from . import entries as e
@@ -48,6 +50,7 @@ MessageType = e.MessageType
 log = logging.getLogger(__name__)
 
 REQUEST_ID_WINDOW = 8192  # how many recent request IDs are remembered for dedupe
+LOCAL_PAYLOADS = 1024  # payloads of this server's own writes awaiting their apply
 SNAPSHOT_VERSION = 1
 
 EvalListener = Callable[[list[Evaluation]], object]
@@ -106,6 +109,18 @@ class FSM:
         self._capacity_listeners: list[CapacityListener] = []
         self._job_listeners: list[JobListener] = []
         self._apply_listeners: list[ApplyListener] = []
+        # request ID -> payload this server encoded and is committing: applied as it is
+        # rather than decoded again (big plan results are the FSM's main decode cost)
+        self._local: OrderedDict[str, e.Payload] = OrderedDict()
+        self._local_lock = threading.Lock()
+
+    def remember(self, request_id: str, payload: e.Payload) -> None:
+        """``payload`` is about to be committed under ``request_id`` from this server: when
+        its entry is applied here, skip decoding it. The payload must not change afterwards."""
+        with self._local_lock:
+            self._local[request_id] = payload
+            while len(self._local) > LOCAL_PAYLOADS:
+                self._local.popitem(last=False)
 
     def add_eval_listener(self, fn: EvalListener) -> None:
         self._eval_listeners.append(fn)
@@ -124,7 +139,12 @@ class FSM:
         """Apply one committed entry at Raft ``index``. Never raises: errors are returned."""
         self.last_index = max(self.last_index, index)
         try:
-            mtype, request_id, payload = e.decode_entry(entry)
+            envelope, mtype = e.decode_envelope(entry)
+            request_id = envelope.request_id
+            with self._local_lock:
+                payload = self._local.pop(request_id, None) if request_id else None
+            if payload is None:
+                payload = e.decode_payload(envelope, mtype)
         except (ValueError, msgspec.DecodeError) as exc:
             log.error("raft entry %d cannot be decoded, skipped: %s", index, exc)
             return ApplyResult(index, error=f"undecodable entry: {exc}")
@@ -333,6 +353,10 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         by["job"].setdefault((a.namespace, a.job_id), {})[a.id] = True
         by["node"].setdefault(a.node_id, {})[a.id] = True
         by["eval"].setdefault(a.eval_id, {})[a.id] = True
+    usage: dict[str, NodeAllocsUsage] = {}
+    for a in snap.allocs:
+        if not a.terminal():
+            usage[a.node_id] = (usage.get(a.node_id) or NodeAllocsUsage()).plus(a)
     for ev in snap.evals:
         by["evals_by_job"].setdefault((ev.namespace, ev.job_id), {})[ev.id] = True
 
@@ -350,6 +374,7 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         allocs_by_node=nested(by["node"]),
         allocs_by_eval=nested(by["eval"]),
         evals_by_job=nested(by["evals_by_job"]),
+        node_usage=immutables.Map(usage),
         table_index=immutables.Map(snap.table_index),
         periodic_launch=immutables.Map({(p.namespace, p.id): p for p in snap.periodic_launches}),
         scheduler_config=immutables.Map(

@@ -24,6 +24,7 @@ from nomadic.structs import (
     PeriodicLaunch,
     SchedulerConfiguration,
 )
+from nomadic.structs.funcs import NodeAllocsUsage
 
 __all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
 
@@ -68,12 +69,18 @@ class Tables(NamedTuple):
     allocs_by_node: immutables.Map[str, immutables.Map[str, bool]]
     allocs_by_eval: immutables.Map[str, immutables.Map[str, bool]]
     evals_by_job: immutables.Map[JobKey, immutables.Map[str, bool]]
+    # node ID -> what its non-terminal allocations hold (derived; not in FSM snapshots)
+    node_usage: immutables.Map[str, NodeAllocsUsage]
     # table name -> last index that changed it
     table_index: immutables.Map[str, int]
     # last launch of each periodic job (Nomad's periodic_launch table)
     periodic_launch: immutables.Map[JobKey, PeriodicLaunch]
     # one row, SCHEDULER_CONFIG_KEY; absent until an operator sets it (defaults apply)
     scheduler_config: immutables.Map[str, SchedulerConfiguration] = immutables.Map()
+
+
+_NO_USAGE = NodeAllocsUsage()
+_ORDER = operator.attrgetter("create_index", "id")
 
 
 def empty_tables() -> Tables:
@@ -145,13 +152,18 @@ class Snapshot:
         return sorted(found, key=lambda a: (a.create_index, a.id))
 
     def allocs_by_job(self, namespace: str, job_id: str) -> list[Allocation]:
-        return self._collect(self._t.allocs, self._t.allocs_by_job.get((namespace, job_id)))
+        ids = self._t.allocs_by_job.get((namespace, job_id))
+        return _in_order(self._t.allocs, ids, ("job", namespace, job_id))
 
     def allocs_by_node(self, node_id: str) -> list[Allocation]:
-        return self._collect(self._t.allocs, self._t.allocs_by_node.get(node_id))
+        return _in_order(self._t.allocs, self._t.allocs_by_node.get(node_id), ("node", node_id))
 
     def allocs_by_eval(self, eval_id: str) -> list[Allocation]:
         return self._collect(self._t.allocs, self._t.allocs_by_eval.get(eval_id))
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        """cpu, memory, disk and count of the node's non-terminal allocations."""
+        return self._t.node_usage.get(node_id) or _NO_USAGE
 
     # nodes
     def node_by_id(self, node_id: str) -> Node | None:
@@ -171,5 +183,33 @@ class Snapshot:
     def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:
         if not ids:
             return []
-        found = [table[i] for i in ids if i in table]
-        return sorted(found, key=_BY_CREATE_INDEX)
+        get = table.get
+        found = [o for i in ids if (o := get(i)) is not None]
+        found.sort(key=_ORDER)
+        return found
+
+
+# (index, key) -> (the ID set, its IDs in (create_index, ID) order). An allocation's
+# create_index never changes, so the order of one ID set is computed once and reused by every
+# read until the set changes (a client's alloc watch reads its node's set on each wake).
+_ORDERED: dict[tuple[str, ...], tuple[immutables.Map[str, bool], list[str]]] = {}
+_ORDERED_MAX = 65536
+
+
+def _in_order(
+    table: immutables.Map[str, Allocation],
+    ids: immutables.Map[str, bool] | None,
+    key: tuple[str, ...],
+) -> list[Allocation]:
+    if not ids:
+        return []
+    cached = _ORDERED.get(key)
+    if cached is not None and cached[0] is ids:
+        get = table.get
+        return [o for i in cached[1] if (o := get(i)) is not None]
+    found = Snapshot._collect(table, ids)
+    if len(_ORDERED) >= _ORDERED_MAX:
+        _ORDERED.clear()
+    if len(found) == len(ids):  # every ID resolved: the order is complete
+        _ORDERED[key] = (ids, [a.id for a in found])
+    return found

@@ -36,17 +36,21 @@ from nomadic.structs.consts import (
     NODE_ELIGIBLE,
     NODE_INELIGIBLE,
 )
+from nomadic.structs.funcs import NodeAllocsUsage
 
 from . import summary as summaries
 from .snapshot import SCHEDULER_CONFIG_KEY, JobKey, Snapshot, Tables, empty_tables
 
-__all__ = ["Listener", "StateStore"]
+__all__ = ["AllocNodeListener", "Listener", "StateStore"]
 
 MAX_JOB_VERSIONS = 6  # Nomad's JobTrackedVersions
 MAX_NODE_EVENTS = 10  # Nomad's MaxRetainedNodeEvents
 
 Listener = Callable[[int, frozenset[str]], object]
+# (index, IDs of the nodes whose allocations changed; None: every node, after a restore)
+AllocNodeListener = Callable[[int, frozenset[str] | None], object]
 _replace = msgspec.structs.replace
+_EMPTY: immutables.Map[str, bool] = immutables.Map()
 
 
 class StateStore:
@@ -55,6 +59,7 @@ class StateStore:
     def __init__(self) -> None:
         self._tables = empty_tables()
         self._listeners: list[Listener] = []
+        self._alloc_node_listeners: list[AllocNodeListener] = []
         self._write_lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
@@ -66,6 +71,12 @@ class StateStore:
     def add_listener(self, fn: Listener) -> None:
         """Call ``fn(index, tables)`` after every write (from the writing thread)."""
         self._listeners.append(fn)
+
+    def add_alloc_node_listener(self, fn: AllocNodeListener) -> None:
+        """Call ``fn(index, node_ids)`` after a server-side write (not a client's status report)
+        changed allocations on those nodes, so a node's blocking alloc watch wakes only for
+        changes to its own allocations that it does not know of yet."""
+        self._alloc_node_listeners.append(fn)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -219,7 +230,10 @@ class StateStore:
     def restore(self, tables: Tables) -> None:
         with self._write_lock:
             self._tables = tables
-        self._notify(Snapshot(tables).latest_index(), frozenset(tables.table_index.keys()))
+        index = Snapshot(tables).latest_index()
+        self._notify(index, frozenset(tables.table_index.keys()))
+        for fn in list(self._alloc_node_listeners):
+            fn(index, None)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -262,6 +276,10 @@ class _TxnContext:
             self._store._write_lock.release()
         if exc_type is None and txn.changed:
             self._store._notify(self._index, frozenset(txn.changed))
+        if exc_type is None and txn.alloc_nodes:
+            nodes = frozenset(txn.alloc_nodes)
+            for fn in list(self._store._alloc_node_listeners):
+                fn(self._index, nodes)
 
 
 class _Txn:
@@ -271,6 +289,12 @@ class _Txn:
         self.index = index
         self.maps: dict[str, Any] = tables._asdict()
         self.changed: set[str] = set()
+        self.alloc_nodes: set[str] = set()
+        self._index_adds: dict[tuple[str, Any], list[str]] = {}
+        # node ID -> allocations whose usage joins (+1) or leaves (-1) the node_usage index
+        self._usage_changes: list[tuple[str, Allocation, int]] = []
+        # job summaries already copied in this write: later allocations update them in place
+        self._own_summaries: set[JobKey] = set()
         self._touched_jobs: set[JobKey] = set()
 
     def get(self, table: str, key: Any) -> Any:
@@ -286,16 +310,47 @@ class _Txn:
             self.changed.add(table)
 
     def index_add(self, name: str, key: Any, member: str) -> None:
-        members = self.maps[name].get(key, immutables.Map())
-        if member not in members:
-            self.maps[name] = self.maps[name].set(key, members.set(member, True))
+        """Queue ``member`` for the index; queued members are added together (one mutation
+        per index key) before anything reads the index in this write."""
+        self._index_adds.setdefault((name, key), []).append(member)
+
+    def flush_indexes(self) -> None:
+        adds, self._index_adds = self._index_adds, {}
+        by_name: dict[str, list[tuple[Any, list[str]]]] = {}
+        for (name, key), members in adds.items():
+            by_name.setdefault(name, []).append((key, members))
+        for name, entries in by_name.items():
+            index = self.maps[name]
+            with index.mutate() as outer:
+                for key, queued in entries:
+                    current = index.get(key, _EMPTY)
+                    members = [m for m in queued if m not in current]
+                    if not members:
+                        continue
+                    with current.mutate() as inner:
+                        for member in members:
+                            inner[member] = True
+                        outer[key] = inner.finish()
+                self.maps[name] = outer.finish()
 
     def index_remove(self, name: str, key: Any, member: str) -> None:
+        self.flush_indexes()
         members = self.maps[name].get(key)
         if members is not None and member in members:
             self.maps[name] = self.maps[name].set(key, members.delete(member))
 
     def finish(self) -> Tables:
+        self.flush_indexes()
+        if self._usage_changes:
+            usage = self.maps["node_usage"]
+            pending: dict[str, NodeAllocsUsage] = {}
+            for node_id, alloc, sign in self._usage_changes:
+                cur = pending.get(node_id) or usage.get(node_id) or NodeAllocsUsage()
+                pending[node_id] = cur.plus(alloc, sign)
+            with usage.mutate() as m:
+                for node_id, total in pending.items():
+                    m[node_id] = total
+                self.maps["node_usage"] = m.finish()
         index_map = self.maps["table_index"]
         for table in self.changed:
             index_map = index_map.set(table, self.index)
@@ -409,20 +464,38 @@ class _Txn:
             alloc, create_index=create, modify_index=self.index, alloc_modify_index=alloc_modify
         )
         self.put("allocs", alloc.id, alloc)
+        if server_change:  # a client's own report need not wake its allocation watch
+            self.alloc_nodes.add(alloc.node_id)
+        was_live = old is not None and not old.terminal()
+        same_holding = (
+            was_live
+            and old is not None
+            and old.node_id == alloc.node_id
+            and old.allocated_resources is alloc.allocated_resources
+        )
+        if alloc.terminal() or not same_holding:  # a status-only change holds the same
+            if was_live and old is not None:
+                self._usage_changes.append((old.node_id, old, -1))
+            if not alloc.terminal():
+                self._usage_changes.append((alloc.node_id, alloc, 1))
         if old is not None and old.node_id != alloc.node_id:
             self.index_remove("allocs_by_node", old.node_id, alloc.id)
+            self.alloc_nodes.add(old.node_id)
         self.index_add("allocs_by_job", key, alloc.id)
         self.index_add("allocs_by_node", alloc.node_id, alloc.id)
         self.index_add("allocs_by_eval", alloc.eval_id, alloc.id)
         summary = self.get("job_summary", key)
         if summary is not None:
-            new = summaries.apply_alloc(summary, old, alloc, self.index)
-            if new is not None:
+            owned = key in self._own_summaries
+            new = summaries.apply_alloc(summary, old, alloc, self.index, in_place=owned)
+            if new is not None and not owned:
                 self.put("job_summary", key, new)
+                self._own_summaries.add(key)
         self._touched_jobs.add(key)
 
     def fix_job_statuses(self) -> None:
         """Re-derive the status of every job this write touched (Nomad's setJobStatuses)."""
+        self.flush_indexes()
         tables = Tables(**self.maps)
         view = Snapshot(tables)
         for key in self._touched_jobs:

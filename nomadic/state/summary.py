@@ -63,12 +63,21 @@ def spec_changed(new: Job, old: Job) -> bool:
     )
 
 
+def copy_summary(summary: JobSummary) -> JobSummary:
+    """A copy whose counts may be changed (much cheaper than ``copy.deepcopy``)."""
+    return msgspec.structs.replace(
+        summary,
+        summary={tg: msgspec.structs.replace(c) for tg, c in summary.summary.items()},
+        children=msgspec.structs.replace(summary.children),
+    )
+
+
 def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSummary:
     """The job's summary with a (zeroed) entry for every task group it now has."""
     if existing is None:
         summary = JobSummary(job_id=job.id, namespace=job.namespace, create_index=index)
     else:
-        summary = clone(existing)
+        summary = copy_summary(existing)
     for tg in job.task_groups:
         summary.summary.setdefault(tg.name, JobSummaryCounts())
     summary.modify_index = index
@@ -76,12 +85,22 @@ def summary_for_job(job: Job, existing: JobSummary | None, index: int) -> JobSum
 
 
 def apply_alloc(
-    summary: JobSummary, old: Allocation | None, new: Allocation, index: int
+    summary: JobSummary,
+    old: Allocation | None,
+    new: Allocation,
+    index: int,
+    *,
+    in_place: bool = False,
 ) -> JobSummary | None:
-    """The summary after ``old`` became ``new``; None when nothing changed."""
+    """The summary after ``old`` became ``new``; None when nothing changed.
+
+    ``in_place``: ``summary`` is a private copy (made earlier in the same write) and is
+    updated and returned as it is, rather than copied again for every allocation.
+    """
     if old is not None and old.client_status == new.client_status:
         return None
-    summary = clone(summary)
+    if not in_place:
+        summary = copy_summary(summary)
     counts = summary.summary.setdefault(new.task_group, JobSummaryCounts())
     if old is None:
         if new.client_status == ALLOC_CLIENT_PENDING:
@@ -100,7 +119,7 @@ def apply_alloc(
 def apply_queued(summary: JobSummary, evaluation: Evaluation, index: int) -> JobSummary | None:
     """Set each group's ``Queued`` from the eval's QueuedAllocations; None when unchanged."""
     changed = False
-    new = clone(summary)
+    new = copy_summary(summary)
     for tg, queued in evaluation.queued_allocations.items():
         counts = new.summary.get(tg)
         if counts is not None and counts.queued != queued:

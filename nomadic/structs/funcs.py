@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ from .node import Node
 
 __all__ = [
     "BINPACK_MAX_FIT_SCORE",
+    "NodeAllocsUsage",
     "allocs_fit",
     "compute_free_percentage",
     "compute_node_class",
@@ -40,6 +42,29 @@ DIMENSION_MEMORY = "memory"
 DIMENSION_DISK = "disk"
 DIMENSION_PORT_COLLISION = "network: port collision"
 DIMENSION_DEVICES = "device oversubscribed"
+
+
+class NodeAllocsUsage(msgspec.Struct, frozen=True, array_like=True):
+    """What a node's non-terminal allocations hold together, kept by the state store as an
+    index so fit checks need not walk every allocation on the node. ``with_ports`` counts the
+    allocations holding host ports (their ports are not summed here)."""
+
+    cpu: int = 0
+    mem: int = 0
+    disk: int = 0
+    count: int = 0
+    with_ports: int = 0
+
+    def plus(self, alloc: Allocation, sign: int = 1) -> NodeAllocsUsage:
+        c, m, d = alloc.allocated_resources.comparable()
+        p = 1 if alloc.allocated_resources.ports() else 0
+        return NodeAllocsUsage(
+            self.cpu + sign * c,
+            self.mem + sign * m,
+            self.disk + sign * d,
+            self.count + sign,
+            self.with_ports + sign * p,
+        )
 
 
 def node_available(node: Node) -> tuple[int, int, int]:
@@ -71,10 +96,16 @@ def parse_port_ranges(spec: str) -> set[int]:
 
 
 def _node_reserved_ports(node: Node) -> set[int]:
+    return set(_reserved_ports(node.reserved_resources.networks.reserved_host_ports))
+
+
+@functools.lru_cache(maxsize=256)
+def _reserved_ports(spec: str) -> frozenset[int]:
+    """Parsed once per distinct spec: every node of a fleet usually shares one."""
     try:
-        return parse_port_ranges(node.reserved_resources.networks.reserved_host_ports)
+        return frozenset(parse_port_ranges(spec))
     except ValueError:
-        return set()
+        return frozenset()
 
 
 def used_ports(node: Node, allocs: Iterable[Allocation]) -> tuple[set[int], str]:

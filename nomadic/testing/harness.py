@@ -38,7 +38,7 @@ from nomadic.structs.consts import (
     NODE_INELIGIBLE,
     NODE_STATUS_READY,
 )
-from nomadic.structs.funcs import allocs_fit
+from nomadic.structs.funcs import NodeAllocsUsage, allocs_fit
 
 __all__ = ["Harness", "InMemoryState"]
 
@@ -135,6 +135,13 @@ class InMemoryState:
 
     def alloc_by_id(self, alloc_id: str) -> Allocation | None:
         return self.allocs.get(alloc_id)
+
+    def node_usage(self, node_id: str) -> NodeAllocsUsage:
+        usage = NodeAllocsUsage()
+        for a in self.allocs_by_node(node_id):
+            if not a.terminal():
+                usage = usage.plus(a)
+        return usage
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None:
         return self.evals.get(eval_id)

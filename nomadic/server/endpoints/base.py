@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-import uuid
 from typing import Protocol
 
 from nomadic.state.entries import Payload
 from nomadic.state.snapshot import Snapshot
 from nomadic.structs import Evaluation, Job
 from nomadic.structs.consts import EVAL_STATUS_PENDING
+from nomadic.structs.ids import new_id
 
 from ..heartbeat import Heartbeater
 
@@ -27,6 +28,10 @@ class Host(Protocol):
 
     async def wait_for_index(self, min_index: int, timeout: float) -> int: ...
 
+    def node_alloc_event(self, node_id: str) -> asyncio.Event:
+        """Set the next time an allocation on the node changes."""
+        ...
+
     def is_leader(self) -> bool: ...
 
 
@@ -40,7 +45,7 @@ def new_eval(
     """A pending evaluation for ``job``; the leader stamps its ID and times here."""
     now = now_ns()
     return Evaluation(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         namespace=job.namespace,
         priority=job.priority,
         type=job.type,

@@ -7,7 +7,9 @@ Node.UpdateDrain and Node.UpdateEligibility change a node's drain strategy and s
 eligibility (the leader's drainer, ``server/drainer.py``, does the migrating); a node that
 becomes eligible again gets node-update evaluations so system jobs are placed on it. A
 client that registers again keeps what operators set (eligibility, drain).
-Node.GetClientAllocs is a blocking query. Node.UpdateAlloc batches client reports for 50 ms
+Node.GetClientAllocs is a blocking query on the node's own allocations that returns when the
+server changed one of them (its AllocModifyIndex), not on the client's own status reports.
+Node.UpdateAlloc batches client reports for 50 ms
 (``batchUpdateInterval``) into one Raft entry, and creates an evaluation for each job whose
 allocation failed, so it can be rescheduled.
 """
@@ -129,7 +131,7 @@ class NodeEndpoint:
             heartbeat_ttl=int(ttl * SECOND),
             index=index,
             leader_rpc_addr=self._leader_rpc_addr,
-            num_nodes=len(self._host.snapshot().nodes()),
+            num_nodes=len(self._host.snapshot().tables.nodes),
         )
 
     async def update_status(self, node_id: str, status: str) -> NodeUpdateResponse:
@@ -241,19 +243,22 @@ class NodeEndpoint:
         """Blocks until an allocation on the node changed past ``min_index`` or ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
+            # Wait on the node's own event, not every write: thousands of watching clients
+            # would otherwise all wake for each Raft entry.
+            event = self._host.node_alloc_event(node_id)
             snap = self._host.snapshot()
-            remaining = deadline - time.monotonic()
-            if min_index > 0 and snap.table_index("allocs") <= min_index and remaining > 0:
-                # no allocation anywhere changed: skip listing the node's allocations
-                await self._host.wait_for_index(snap.latest_index(), remaining)
-                continue
             allocs = snap.allocs_by_node(node_id)
-            index = max((a.modify_index for a in allocs), default=0)
+            # AllocModifyIndex: what the server changed; the client's own reports do not count
+            index = max((a.alloc_modify_index for a in allocs), default=0)
             index = max(index, 1)
             remaining = deadline - time.monotonic()
             if index > min_index or remaining <= 0:
                 return allocs, index
-            await self._host.wait_for_index(snap.latest_index(), remaining)
+            try:
+                async with asyncio.timeout(remaining):
+                    await event.wait()
+            except TimeoutError:
+                pass
 
     async def update_alloc(self, updates: list[AllocUpdate]) -> int:
         """Queue client status reports; all callers in a 50 ms window share one Raft write."""
