@@ -36,12 +36,9 @@ from nomadic.structs.consts import (
     TRIGGER_PREEMPTION,
 )
 from nomadic.structs.funcs import (
-    DIMENSION_CPU,
-    DIMENSION_DISK,
-    DIMENSION_MEMORY,
     DIMENSION_PORT_COLLISION,
     allocs_fit,
-    node_available,
+    exhausted_dimension,
     used_ports,
 )
 from nomadic.telemetry import default_sink
@@ -108,25 +105,19 @@ def evaluate_node_plan(snap: Snapshot, plan: Plan, node_id: str) -> tuple[bool, 
         if not all(a.id in live for a in placing):
             return False, "node is not eligible for new allocations"
     usage = snap.node_usage(node_id)
-    if touched or usage.with_ports:
-        # The plan replaces allocations already counted, or ports must be compared: walk them.
+    devices = any(a.allocated_resources.device_ids() for a in placing)
+    if touched or usage.with_ports or devices:
+        # The plan replaces allocations already counted, or ports or device instances must be
+        # compared: walk them.
         existing = [a for a in snap.allocs_by_node(node_id) if not a.terminal()]
         removed = {a.id for a in removing} | {a.id for a in placing}
         proposed = [a for a in existing if a.id not in removed] + placing
         return allocs_fit(node, proposed)
     # Fast path: the state's per-node totals plus the placements, no walk over the node.
-    cpu, mem, disk = usage.cpu, usage.mem, usage.disk
     live_placing = [a for a in placing if not a.client_terminal()]
-    for a in live_placing:
-        c, m, d = a.allocated_resources.comparable()
-        cpu, mem, disk = cpu + c, mem + m, disk + d
-    avail_cpu, avail_mem, avail_disk = node_available(node)
-    if cpu > avail_cpu:
-        return False, DIMENSION_CPU
-    if mem > avail_mem:
-        return False, DIMENSION_MEMORY
-    if disk > avail_disk:
-        return False, DIMENSION_DISK
+    dimension = exhausted_dimension(node, live_placing, (usage.cpu, usage.mem, usage.disk))
+    if dimension:
+        return False, dimension
     _, collision = used_ports(node, live_placing)
     if collision:
         return False, DIMENSION_PORT_COLLISION

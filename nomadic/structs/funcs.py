@@ -26,6 +26,7 @@ __all__ = [
     "allocs_fit",
     "compute_free_percentage",
     "compute_node_class",
+    "exhausted_dimension",
     "node_available",
     "parse_port_ranges",
     "score_fit_binpack",
@@ -135,24 +136,35 @@ def allocs_fit(node: Node, allocs: list[Allocation]) -> tuple[bool, str]:
     words: "cpu", "memory", "disk" or "network: port collision". Allocations the client
     reports terminal hold no resources.
     """
-    cpu = mem = disk = 0
     live = [a for a in allocs if not a.client_terminal()]
-    for alloc in live:
-        c, m, d = alloc.allocated_resources.comparable()
-        cpu, mem, disk = cpu + c, mem + m, disk + d
-    avail_cpu, avail_mem, avail_disk = node_available(node)
-    if cpu > avail_cpu:
-        return False, DIMENSION_CPU
-    if mem > avail_mem:
-        return False, DIMENSION_MEMORY
-    if disk > avail_disk:
-        return False, DIMENSION_DISK
+    dimension = exhausted_dimension(node, live)
+    if dimension:
+        return False, dimension
     _, collision = used_ports(node, live)
     if collision:
         return False, DIMENSION_PORT_COLLISION
     if not _devices_fit(live):
         return False, DIMENSION_DEVICES
     return True, ""
+
+
+def exhausted_dimension(
+    node: Node, allocs: list[Allocation], base: tuple[int, int, int] = (0, 0, 0)
+) -> str:
+    """The first of cpu, memory, disk that ``base`` plus ``allocs`` (all live) overrun on
+    ``node``, in allocs_fit's order; "" when they fit."""
+    cpu, mem, disk = base
+    for alloc in allocs:
+        c, m, d = alloc.allocated_resources.comparable()
+        cpu, mem, disk = cpu + c, mem + m, disk + d
+    avail_cpu, avail_mem, avail_disk = node_available(node)
+    if cpu > avail_cpu:
+        return DIMENSION_CPU
+    if mem > avail_mem:
+        return DIMENSION_MEMORY
+    if disk > avail_disk:
+        return DIMENSION_DISK
+    return ""
 
 
 def _devices_fit(live: list[Allocation]) -> bool:

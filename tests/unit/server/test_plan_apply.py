@@ -13,7 +13,7 @@ from nomadic.server.plan_apply import PlanApplier, evaluate_plan, plan_results_e
 from nomadic.server.plan_queue import PlanQueue
 from nomadic.state import FSM
 from nomadic.state.entries import ApplyPlanResults, JobRegister, NodeRegister, encode_entry
-from nomadic.structs import Plan
+from nomadic.structs import AllocatedDeviceResource, Allocation, Plan
 
 
 def _state_with_busy_node() -> FSM:
@@ -140,3 +140,25 @@ def test_preemption_of_an_already_terminal_alloc_is_dropped() -> None:
     result = evaluate_plan(fsm.store.snapshot(), plan)
     assert result.node_preemptions == {}
     assert plan_results_entry(plan, result, 1).evals == []
+
+
+def _with_gpu(alloc: Allocation, instance: str) -> Allocation:
+    task = alloc.allocated_resources.tasks["t"]
+    task.devices = [
+        AllocatedDeviceResource(vendor="nvidia", type="gpu", name="T4", device_ids=[instance])
+    ]
+    return alloc
+
+
+def test_a_gpu_instance_already_held_is_not_given_again() -> None:
+    fsm = _state_with_busy_node()
+    job = make_job()
+    holder = _with_gpu(make_alloc(job, "n2", memory_mb=100), "GPU-0")
+    fsm.apply(5, encode_entry(ApplyPlanResults(allocs_updated=[holder]), "r5"))
+    plan = Plan(eval_id="e2", job=job)
+    plan.append_alloc(_with_gpu(make_alloc(job, "n2", memory_mb=100, index=1), "GPU-0"))
+    result = evaluate_plan(fsm.store.snapshot(), plan)
+    assert result.rejected_nodes == ["n2"]
+    free = Plan(eval_id="e3", job=job)
+    free.append_alloc(_with_gpu(make_alloc(job, "n2", memory_mb=100, index=1), "GPU-1"))
+    assert list(evaluate_plan(fsm.store.snapshot(), free).node_allocation) == ["n2"]
