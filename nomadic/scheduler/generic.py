@@ -43,6 +43,7 @@ from nomadic.structs.ids import new_id
 
 from .allocset import tainted_nodes
 from .context import EvalContext
+from .evals import blocked_eval, retry_max, with_status
 from .feasible import ready_nodes_in_dcs_and_pool
 from .inplace import generic_alloc_update_fn, pop_update
 from .interfaces import Planner, State
@@ -100,7 +101,7 @@ class GenericScheduler:
             self._set_status(EVAL_STATUS_FAILED, desc)
             return
         limit = MAX_BATCH_SCHEDULE_ATTEMPTS if self.batch else MAX_SERVICE_SCHEDULE_ATTEMPTS
-        if not self._retry_max(limit):
+        if not retry_max(self._attempt, lambda: self.plan_result, limit):
             self._create_blocked_eval(plan_failure=True)
             self._set_status(EVAL_STATUS_FAILED, f"maximum attempts reached ({limit})")
             return
@@ -117,17 +118,6 @@ class GenericScheduler:
             )
             return
         self._set_status(EVAL_STATUS_COMPLETE, "")
-
-    def _retry_max(self, limit: int) -> bool:
-        """Run attempts until one is done; progress (anything committed) resets the count."""
-        attempts = 0
-        while attempts < limit:
-            if self._attempt():
-                return True
-            result = self.plan_result
-            progress = result is not None and bool(result.node_update or result.node_allocation)
-            attempts = 0 if progress else attempts + 1
-        return False
 
     def _attempt(self) -> bool:
         ev = self.eval
@@ -315,40 +305,27 @@ class GenericScheduler:
         return options
 
     def _create_blocked_eval(self, *, plan_failure: bool) -> None:
-        ev, e = self.eval, self.ctx.eligibility
+        e = self.ctx.eligibility
         escaped = e.has_escaped()
-        now = self.clock()
-        self.blocked = Evaluation(
-            id=new_id(),
-            namespace=ev.namespace,
-            priority=ev.priority,
-            type=ev.type,
+        self.blocked = blocked_eval(
+            self.eval,
+            self.failed_tg_allocs,
+            self.clock(),
             triggered_by=TRIGGER_MAX_PLANS if plan_failure else TRIGGER_QUEUED_ALLOCS,
-            job_id=ev.job_id,
-            job_modify_index=ev.job_modify_index,
-            status=EVAL_STATUS_BLOCKED,
-            status_description=(
+            description=(
                 BLOCKED_EVAL_MAX_PLAN_DESC if plan_failure else BLOCKED_EVAL_FAILED_PLACEMENTS
             ),
-            previous_eval=ev.id,
-            failed_tg_allocs=dict(self.failed_tg_allocs),
             class_eligibility={} if escaped else e.get_classes(),
-            escaped_computed_class=escaped,
-            create_time=now,
-            modify_time=now,
+            escaped=escaped,
         )
         self.planner.create_eval(self.blocked)
 
     def _set_status(self, status: str, desc: str) -> None:
-        updated = msgspec.structs.replace(
-            self.eval,
-            status=status,
-            status_description=desc,
-            failed_tg_allocs=dict(self.failed_tg_allocs),
-            queued_allocations=dict(self.queued_allocs),
-            blocked_eval=self.blocked.id if self.blocked else self.eval.blocked_eval,
+        self.planner.update_eval(
+            with_status(
+                self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
+            )
         )
-        self.planner.update_eval(updated)
 
 
 def exhaust_resources(metrics: AllocMetric, tg: TaskGroup) -> None:

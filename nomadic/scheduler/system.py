@@ -53,6 +53,7 @@ from nomadic.structs.consts import (
 
 from .allocset import tainted_nodes
 from .context import EvalContext
+from .evals import blocked_eval, retry_max, with_status
 from .feasible import ready_nodes_in_dcs_and_pool
 from .generic import BLOCKED_EVAL_FAILED_PLACEMENTS, exhaust_resources
 from .inplace import generic_alloc_update_fn
@@ -103,7 +104,7 @@ class SystemScheduler:
             desc = f"scheduler cannot handle '{evaluation.triggered_by}' evaluation reason"
             self._set_status(EVAL_STATUS_FAILED, desc)
             return
-        if not self._retry_max(MAX_SYSTEM_SCHEDULE_ATTEMPTS):
+        if not retry_max(self._attempt, lambda: self.plan_result, MAX_SYSTEM_SCHEDULE_ATTEMPTS):
             self._set_status(
                 EVAL_STATUS_FAILED, f"maximum attempts reached ({MAX_SYSTEM_SCHEDULE_ATTEMPTS})"
             )
@@ -119,16 +120,6 @@ class SystemScheduler:
             )
             return
         self._set_status(EVAL_STATUS_COMPLETE, "")
-
-    def _retry_max(self, limit: int) -> bool:
-        attempts = 0
-        while attempts < limit:
-            if self._attempt():
-                return True
-            result = self.plan_result
-            progress = result is not None and bool(result.node_update or result.node_allocation)
-            attempts = 0 if progress else attempts + 1
-        return False
 
     def _preemption_enabled(self) -> bool:
         preemption = self.state.scheduler_config().preemption_config
@@ -371,34 +362,21 @@ class SystemScheduler:
                     )
 
     def _create_blocked_eval(self) -> None:
-        ev = self.eval
-        now = self.clock()
-        self.blocked = Evaluation(
-            id=str(uuid.uuid4()),
-            namespace=ev.namespace,
-            priority=ev.priority,
-            type=ev.type,
+        self.blocked = blocked_eval(
+            self.eval,
+            self.failed_tg_allocs,
+            self.clock(),
             triggered_by=TRIGGER_QUEUED_ALLOCS,
-            job_id=ev.job_id,
-            job_modify_index=ev.job_modify_index,
-            status=EVAL_STATUS_BLOCKED,
-            status_description=BLOCKED_EVAL_FAILED_PLACEMENTS,
-            previous_eval=ev.id,
-            failed_tg_allocs=dict(self.failed_tg_allocs),
+            description=BLOCKED_EVAL_FAILED_PLACEMENTS,
+            class_eligibility={},
             # a system job wants specific nodes: any capacity change may unblock it
-            escaped_computed_class=True,
-            create_time=now,
-            modify_time=now,
+            escaped=True,
         )
         self.planner.create_eval(self.blocked)
 
     def _set_status(self, status: str, desc: str) -> None:
-        updated = msgspec.structs.replace(
-            self.eval,
-            status=status,
-            status_description=desc,
-            failed_tg_allocs=dict(self.failed_tg_allocs),
-            queued_allocations=dict(self.queued_allocs),
-            blocked_eval=self.blocked.id if self.blocked else self.eval.blocked_eval,
+        self.planner.update_eval(
+            with_status(
+                self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
+            )
         )
-        self.planner.update_eval(updated)
