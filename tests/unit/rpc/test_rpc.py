@@ -6,13 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from rpc_servers import served_server
 
 from nomadic.errors import NoLeaderError, NotFoundError, ValidationError
 from nomadic.rpc import GrpcServerRPC, RPCPool, RPCServer
 from nomadic.rpc.client import RPCUnavailableError
 from nomadic.rpc.wire import MemberInfo
-from nomadic.server import Server, ServerConfig
-from nomadic.server.heartbeat import HeartbeatConfig
 from nomadic.structs.requests import JobRegisterResponse
 from nomadic.testing.agent_process import free_port
 from nomadic.testing.factories import mock_job, mock_node
@@ -20,29 +19,8 @@ from nomadic.testing.factories import mock_job, mock_node
 
 @pytest.fixture
 async def rpc_server() -> AsyncIterator[RPCServer]:
-    raft_port, rpc_port = free_port(), free_port()
-    member = MemberInfo(
-        name="s1.global",
-        rpc_addr=f"127.0.0.1:{rpc_port}",
-        raft_addr=f"127.0.0.1:{raft_port}",
-    )
-    rpc = RPCServer("127.0.0.1", rpc_port, member, RPCPool())
-    await rpc.start()
-    server = Server(
-        ServerConfig(
-            raft_port=raft_port,
-            rpc_port=rpc_port,
-            num_schedulers=1,
-            heartbeat=HeartbeatConfig(min_heartbeat_ttl=60, heartbeat_grace=60),
-        )
-    )
-    rpc.attach(server)
-    await server.start()
-    await server.wait_for_leader()
-    yield rpc
-    await server.shutdown()
-    await rpc.stop()
-    await rpc.pool.close()
+    async with served_server(num_schedulers=1) as (rpc, _):
+        yield rpc
 
 
 async def test_client_rpcs_register_heartbeat_and_watch(rpc_server: RPCServer) -> None:

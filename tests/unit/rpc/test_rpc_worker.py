@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from rpc_servers import served_server
 
 from nomadic.errors import NotFoundError
-from nomadic.rpc import RPCPool, RPCServer
-from nomadic.rpc.wire import MemberInfo
+from nomadic.rpc import RPCPool
 from nomadic.rpc.worker_client import RemoteSchedulingLeader
-from nomadic.server import LocalServerRPC, Server, ServerConfig
-from nomadic.server.heartbeat import HeartbeatConfig
+from nomadic.server import LocalServerRPC, Server
 from nomadic.server.worker import SchedulingLeader, Worker, default_scheduler_factory
 from nomadic.state.snapshot import Snapshot
 from nomadic.structs import Plan
@@ -28,27 +27,8 @@ from nomadic.testing.factories import mock_job, mock_node
 @pytest.fixture
 async def leader() -> AsyncIterator[Server]:
     """A one-server cluster whose own server runs no scheduler worker."""
-    raft_port, rpc_port = free_port(), free_port()
-    member = MemberInfo(
-        name="s1.global", rpc_addr=f"127.0.0.1:{rpc_port}", raft_addr=f"127.0.0.1:{raft_port}"
-    )
-    rpc = RPCServer("127.0.0.1", rpc_port, member, RPCPool())
-    await rpc.start()
-    server = Server(
-        ServerConfig(
-            raft_port=raft_port,
-            rpc_port=rpc_port,
-            num_schedulers=0,
-            heartbeat=HeartbeatConfig(min_heartbeat_ttl=60, heartbeat_grace=60),
-        )
-    )
-    rpc.attach(server)
-    await server.start()
-    await server.wait_for_leader()
-    yield server
-    await server.shutdown()
-    await rpc.stop()
-    await rpc.pool.close()
+    async with served_server(num_schedulers=0) as (_, server):
+        yield server
 
 
 class FollowerHost:
