@@ -20,8 +20,10 @@ from nomadic.structs import (
     DrainStrategy,
     Evaluation,
     Job,
+    Namespace,
     Node,
     NodeEvent,
+    NodePool,
     PeriodicLaunch,
     SchedulerConfiguration,
     from_msgpack,
@@ -41,7 +43,11 @@ __all__ = [
     "JobDeregister",
     "JobRegister",
     "MessageType",
+    "NamespaceDelete",
+    "NamespaceUpsert",
     "NodeDeregister",
+    "NodePoolDelete",
+    "NodePoolUpsert",
     "NodeRegister",
     "NodeUpdateDrain",
     "NodeUpdateEligibility",
@@ -75,6 +81,11 @@ class MessageType(IntEnum):
     SCHEDULER_CONFIG = 13
     NODE_UPDATE_DRAIN = 14
     NODE_UPDATE_ELIGIBILITY = 15
+    # global objects (namespaces, node pools), replicated from the authoritative region
+    NAMESPACE_UPSERT = 20
+    NAMESPACE_DELETE = 21
+    NODE_POOL_UPSERT = 22
+    NODE_POOL_DELETE = 23
 
 
 class JobRegister(Base):
@@ -102,6 +113,9 @@ class AllocClientUpdate(Base):
 class NodeRegister(Base):
     node: Node
     evals: list[Evaluation] = msgspec.field(default_factory=list)
+    # create the node's pool if it does not exist (the authoritative region only: other
+    # regions get their pools by replication; Nomad's NodeUpsertWithNodePool)
+    create_node_pool: bool = False
 
 
 class NodeUpdateStatus(Base):
@@ -175,6 +189,31 @@ class NodeUpdateEligibility(Base):
     evals: list[Evaluation] = msgspec.field(default_factory=list)
 
 
+# -- global objects (namespaces, node pools) ------------------------------------------------
+
+
+class NamespaceUpsert(Base):
+    """Create or replace namespaces (one entry per user write or replication batch)."""
+
+    namespaces: list[Namespace] = msgspec.field(default_factory=list)
+
+
+class NamespaceDelete(Base):
+    """Delete namespaces; built-ins and namespaces with non-terminal jobs are kept."""
+
+    names: list[str] = msgspec.field(default_factory=list)
+
+
+class NodePoolUpsert(Base):
+    pools: list[NodePool] = msgspec.field(default_factory=list)
+
+
+class NodePoolDelete(Base):
+    """Delete node pools; built-ins and pools still used by nodes or jobs are kept."""
+
+    names: list[str] = msgspec.field(default_factory=list)
+
+
 Payload = (
     JobRegister
     | JobDeregister
@@ -191,6 +230,10 @@ Payload = (
     | SchedulerConfigSet
     | NodeUpdateDrain
     | NodeUpdateEligibility
+    | NamespaceUpsert
+    | NamespaceDelete
+    | NodePoolUpsert
+    | NodePoolDelete
 )
 
 PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
@@ -209,6 +252,10 @@ PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
     MessageType.SCHEDULER_CONFIG: SchedulerConfigSet,
     MessageType.NODE_UPDATE_DRAIN: NodeUpdateDrain,
     MessageType.NODE_UPDATE_ELIGIBILITY: NodeUpdateEligibility,
+    MessageType.NAMESPACE_UPSERT: NamespaceUpsert,
+    MessageType.NAMESPACE_DELETE: NamespaceDelete,
+    MessageType.NODE_POOL_UPSERT: NodePoolUpsert,
+    MessageType.NODE_POOL_DELETE: NodePoolDelete,
 }
 _TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
 

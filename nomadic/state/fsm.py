@@ -30,7 +30,9 @@ from nomadic.structs import (
     Evaluation,
     Job,
     JobSummary,
+    Namespace,
     Node,
+    NodePool,
     PeriodicLaunch,
     SchedulerConfiguration,
     from_msgpack,
@@ -76,6 +78,10 @@ _FSM_TIMERS = {
     e.MessageType.NODE_UPDATE_DRAIN: "nomad.nomad.fsm.node_drain_update",
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "nomad.nomad.fsm.node_eligibility_update",
     e.MessageType.SCHEDULER_CONFIG: "nomad.nomad.fsm.apply_scheduler_config",
+    e.MessageType.NAMESPACE_UPSERT: "nomad.nomad.fsm.apply_namespace_upsert",
+    e.MessageType.NAMESPACE_DELETE: "nomad.nomad.fsm.apply_namespace_delete",
+    e.MessageType.NODE_POOL_UPSERT: "nomad.nomad.fsm.apply_node_pool_upsert",
+    e.MessageType.NODE_POOL_DELETE: "nomad.nomad.fsm.apply_node_pool_delete",
 }
 
 
@@ -98,6 +104,9 @@ class FSMSnapshot(msgspec.Struct, array_like=True):
     nodes: list[Node]
     periodic_launches: list[PeriodicLaunch] = msgspec.field(default_factory=list)
     scheduler_config: SchedulerConfiguration | None = None
+    # global objects (built-ins included; a snapshot without them gets them on restore)
+    namespaces: list[Namespace] = msgspec.field(default_factory=list)
+    node_pools: list[NodePool] = msgspec.field(default_factory=list)
 
 
 class FSM:
@@ -212,6 +221,8 @@ class FSM:
             self._capacity(index, freed)
 
     def _node_register(self, index: int, p: e.NodeRegister) -> None:
+        if p.create_node_pool:
+            self.store.ensure_node_pool(index, p.node.node_pool)
         self.store.upsert_node(index, p.node)
         self._evals(index, p.evals)
         if p.node.status == NODE_STATUS_READY:
@@ -265,6 +276,25 @@ class FSM:
         if p.eligibility == NODE_ELIGIBLE:
             self._capacity(index, [p.node_id])
 
+    # global objects: deletes that the endpoints would refuse (built-ins, still in use) are
+    # skipped here too, so a replicated delete never removes what a region still uses
+
+    def _namespace_upsert(self, index: int, p: e.NamespaceUpsert) -> None:
+        self.store.upsert_namespaces(index, p.namespaces)
+
+    def _namespace_delete(self, index: int, p: e.NamespaceDelete) -> None:
+        kept = self.store.delete_namespaces(index, p.names)
+        if kept:
+            log.warning("namespaces not deleted (built-in or with non-terminal jobs): %s", kept)
+
+    def _node_pool_upsert(self, index: int, p: e.NodePoolUpsert) -> None:
+        self.store.upsert_node_pools(index, p.pools)
+
+    def _node_pool_delete(self, index: int, p: e.NodePoolDelete) -> None:
+        kept = self.store.delete_node_pools(index, p.names)
+        if kept:
+            log.warning("node pools not deleted (built-in or used by nodes or jobs): %s", kept)
+
     def _barrier(self, index: int, p: e.Barrier) -> None:
         pass
 
@@ -316,6 +346,8 @@ class FSM:
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
             periodic_launches=[t.periodic_launch[k] for k in sorted(t.periodic_launch.keys())],
             scheduler_config=t.scheduler_config.get(SCHEDULER_CONFIG_KEY),
+            namespaces=[t.namespaces[k] for k in sorted(t.namespaces.keys())],
+            node_pools=[t.node_pools[k] for k in sorted(t.node_pools.keys())],
         )
         return to_msgpack(snap)
 
@@ -380,6 +412,8 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         scheduler_config=immutables.Map(
             {SCHEDULER_CONFIG_KEY: snap.scheduler_config} if snap.scheduler_config else {}
         ),
+        namespaces=immutables.Map({ns.name: ns for ns in snap.namespaces}),
+        node_pools=immutables.Map({p.name: p for p in snap.node_pools}),
     )
 
 
@@ -399,4 +433,8 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.SCHEDULER_CONFIG: FSM._scheduler_config,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_DRAIN: FSM._node_update_drain,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_ELIGIBILITY: FSM._node_update_eligibility,  # type: ignore[dict-item]
+    e.MessageType.NAMESPACE_UPSERT: FSM._namespace_upsert,  # type: ignore[dict-item]
+    e.MessageType.NAMESPACE_DELETE: FSM._namespace_delete,  # type: ignore[dict-item]
+    e.MessageType.NODE_POOL_UPSERT: FSM._node_pool_upsert,  # type: ignore[dict-item]
+    e.MessageType.NODE_POOL_DELETE: FSM._node_pool_delete,  # type: ignore[dict-item]
 }

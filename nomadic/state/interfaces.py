@@ -13,7 +13,9 @@ from nomadic.structs import (
     Evaluation,
     Job,
     JobSummary,
+    Namespace,
     Node,
+    NodePool,
     PeriodicLaunch,
     SchedulerConfiguration,
 )
@@ -68,3 +70,9 @@ class StateSnapshot(Protocol):
     def scheduler_config(self) -> SchedulerConfiguration:
         """The scheduler configuration (defaults when never set)."""
         ...
+
+    # global objects (namespaces, node pools), sorted by name
+    def namespace_by_name(self, name: str) -> Namespace | None: ...
+    def namespaces(self, prefix: str = "") -> list[Namespace]: ...
+    def node_pool_by_name(self, name: str) -> NodePool | None: ...
+    def node_pools(self, prefix: str = "") -> list[NodePool]: ...

@@ -20,13 +20,16 @@ from nomadic.structs import (
     Evaluation,
     Job,
     JobSummary,
+    Namespace,
     Node,
+    NodePool,
     PeriodicLaunch,
     SchedulerConfiguration,
 )
 from nomadic.structs.funcs import NodeAllocsUsage
+from nomadic.structs.globalobjs import builtin_namespaces, builtin_node_pools
 
-__all__ = ["TABLES", "Snapshot", "Tables", "empty_tables"]
+__all__ = ["TABLES", "Snapshot", "Tables", "empty_tables", "with_builtins"]
 
 
 class _Indexed(Protocol):
@@ -51,6 +54,8 @@ TABLES = (
     "nodes",
     "periodic_launch",
     "scheduler_config",
+    "namespaces",
+    "node_pools",
 )
 SCHEDULER_CONFIG_KEY = "config"  # the scheduler_config table holds one row
 
@@ -77,6 +82,9 @@ class Tables(NamedTuple):
     periodic_launch: immutables.Map[JobKey, PeriodicLaunch]
     # one row, SCHEDULER_CONFIG_KEY; absent until an operator sets it (defaults apply)
     scheduler_config: immutables.Map[str, SchedulerConfiguration] = immutables.Map()
+    # global objects, by name (built-ins always present; see empty_tables)
+    namespaces: immutables.Map[str, Namespace] = immutables.Map()
+    node_pools: immutables.Map[str, NodePool] = immutables.Map()
 
 
 _NO_USAGE = NodeAllocsUsage()
@@ -85,7 +93,20 @@ _ORDER = operator.attrgetter("create_index", "id")
 
 def empty_tables() -> Tables:
     empty: immutables.Map[Any, Any] = immutables.Map()
-    return Tables(*([empty] * len(Tables._fields)))
+    return with_builtins(Tables(*([empty] * len(Tables._fields))))
+
+
+def with_builtins(tables: Tables) -> Tables:
+    """``tables`` with the built-in namespace and node pools added where missing (Nomad
+    creates them with the state store; a snapshot from before they existed gets them too)."""
+    namespaces, pools = tables.namespaces, tables.node_pools
+    for ns in builtin_namespaces():
+        if ns.name not in namespaces:
+            namespaces = namespaces.set(ns.name, ns)
+    for pool in builtin_node_pools():
+        if pool.name not in pools:
+            pools = pools.set(pool.name, pool)
+    return tables._replace(namespaces=namespaces, node_pools=pools)
 
 
 class Snapshot:
@@ -178,6 +199,27 @@ class Snapshot:
         """The scheduler configuration; Nomad's defaults when none was ever set."""
         found = self._t.scheduler_config.get(SCHEDULER_CONFIG_KEY)
         return found if found is not None else SchedulerConfiguration()
+
+    # global objects
+    def namespace_by_name(self, name: str) -> Namespace | None:
+        return self._t.namespaces.get(name)
+
+    def namespaces(self, prefix: str = "") -> list[Namespace]:
+        """Namespaces sorted by name."""
+        return sorted(
+            (ns for name, ns in self._t.namespaces.items() if name.startswith(prefix)),
+            key=lambda ns: ns.name,
+        )
+
+    def node_pool_by_name(self, name: str) -> NodePool | None:
+        return self._t.node_pools.get(name)
+
+    def node_pools(self, prefix: str = "") -> list[NodePool]:
+        """Node pools sorted by name."""
+        return sorted(
+            (p for name, p in self._t.node_pools.items() if name.startswith(prefix)),
+            key=lambda p: p.name,
+        )
 
     @staticmethod
     def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:

@@ -24,12 +24,15 @@ from nomadic.structs import (
     DrainStrategy,
     Evaluation,
     Job,
+    Namespace,
     Node,
     NodeEvent,
+    NodePool,
     PeriodicLaunch,
     SchedulerConfiguration,
 )
 from nomadic.structs.consts import (
+    DEFAULT_NAMESPACE,
     DRAIN_STATUS_CANCELED,
     DRAIN_STATUS_COMPLETE,
     DRAIN_STATUS_DRAINING,
@@ -37,9 +40,17 @@ from nomadic.structs.consts import (
     NODE_INELIGIBLE,
 )
 from nomadic.structs.funcs import NodeAllocsUsage
+from nomadic.structs.globalobjs import BUILTIN_NODE_POOLS
 
 from . import summary as summaries
-from .snapshot import SCHEDULER_CONFIG_KEY, JobKey, Snapshot, Tables, empty_tables
+from .snapshot import (
+    SCHEDULER_CONFIG_KEY,
+    JobKey,
+    Snapshot,
+    Tables,
+    empty_tables,
+    with_builtins,
+)
 
 __all__ = ["AllocNodeListener", "Listener", "StateStore"]
 
@@ -225,9 +236,65 @@ class StateStore:
             for node_id in node_ids:
                 t.delete("nodes", node_id)
 
+    # -- global objects: namespaces and node pools -----------------------------------------
+
+    def upsert_namespaces(self, index: int, namespaces: Iterable[Namespace]) -> None:
+        """Create or replace namespaces; the built-in ``default`` is never replaced."""
+        with self._txn(index) as t:
+            for ns in namespaces:
+                if ns.name == DEFAULT_NAMESPACE:
+                    continue
+                old: Namespace | None = t.get("namespaces", ns.name)
+                create = old.create_index if old is not None else index
+                t.put("namespaces", ns.name, _replace(ns, create_index=create, modify_index=index))
+
+    def delete_namespaces(self, index: int, names: Iterable[str]) -> list[str]:
+        """Delete namespaces; keeps (and returns) built-ins and ones with non-terminal jobs,
+        which the endpoints refuse with a clear error before they get here."""
+        kept = []
+        with self._txn(index) as t:
+            view = Snapshot(Tables(**t.maps))
+            for name in names:
+                if name == DEFAULT_NAMESPACE or _live_jobs(view, namespace=name):
+                    kept.append(name)
+                else:
+                    t.delete("namespaces", name)
+        return kept
+
+    def upsert_node_pools(self, index: int, pools: Iterable[NodePool]) -> None:
+        """Create or replace node pools; built-ins (``default``, ``all``) are never replaced."""
+        with self._txn(index) as t:
+            for pool in pools:
+                if pool.is_builtin():
+                    continue
+                old: NodePool | None = t.get("node_pools", pool.name)
+                create = old.create_index if old is not None else index
+                stored = _replace(pool, create_index=create, modify_index=index)
+                t.put("node_pools", pool.name, stored)
+
+    def ensure_node_pool(self, index: int, name: str) -> None:
+        """Create an empty pool ``name`` unless it exists (a node registering in it)."""
+        if name and self.snapshot().node_pool_by_name(name) is None:
+            self.upsert_node_pools(index, [NodePool(name=name)])
+
+    def delete_node_pools(self, index: int, names: Iterable[str]) -> list[str]:
+        """Delete node pools; keeps (and returns) built-ins and pools used by a node or a
+        non-terminal job."""
+        kept = []
+        with self._txn(index) as t:
+            view = Snapshot(Tables(**t.maps))
+            for name in names:
+                in_use = any(n.node_pool == name for n in view.nodes())
+                if name in BUILTIN_NODE_POOLS or in_use or _live_jobs(view, node_pool=name):
+                    kept.append(name)
+                else:
+                    t.delete("node_pools", name)
+        return kept
+
     # -- whole-state restore (snapshots) ----------------------------------------------------
 
     def restore(self, tables: Tables) -> None:
+        tables = with_builtins(tables)
         with self._write_lock:
             self._tables = tables
         index = Snapshot(tables).latest_index()
@@ -246,6 +313,15 @@ class StateStore:
     def _notify(self, index: int, changed: frozenset[str]) -> None:
         for fn in list(self._listeners):
             fn(index, changed)
+
+
+def _live_jobs(view: Snapshot, *, namespace: str | None = None, node_pool: str = "") -> list[Job]:
+    """Non-terminal jobs of a namespace or a node pool (what blocks deleting it)."""
+    return [
+        j
+        for j in view.jobs(namespace)
+        if j.status != "dead" and (not node_pool or j.node_pool == node_pool)
+    ]
 
 
 def _with_event(events: list[NodeEvent], event: NodeEvent | None, index: int) -> list[NodeEvent]:

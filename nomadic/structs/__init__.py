@@ -32,6 +32,13 @@ from .codec import (
     to_msgpack,
 )
 from .evaluation import Evaluation
+from .globalobjs import (
+    Namespace,
+    NamespaceCapabilities,
+    NamespaceNodePoolConfiguration,
+    NodePool,
+    NodePoolSchedulerConfiguration,
+)
 from .job import (
     Affinity,
     Constraint,
@@ -150,6 +157,9 @@ __all__ = [
     "Multiregion",
     "MultiregionRegion",
     "MultiregionStrategy",
+    "Namespace",
+    "NamespaceCapabilities",
+    "NamespaceNodePoolConfiguration",
     "NetworkResource",
     "Node",
     "NodeCpuResources",
@@ -159,6 +169,8 @@ __all__ = [
     "NodeEvent",
     "NodeListStub",
     "NodeMemoryResources",
+    "NodePool",
+    "NodePoolSchedulerConfiguration",
     "NodeReservedResources",
     "NodeResources",
     "NodeScoreMeta",
