@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, SchedulerConfiguration
+from nomadic.structs.globalobjs import (
+    GlobalDeleteRequest,
+    GlobalWriteResponse,
+    NamespaceUpsertRequest,
+    NodePoolUpsertRequest,
+)
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
@@ -120,6 +126,23 @@ class ServerAPI(Protocol):
 
     async def raft_remove_peer(self, address: str) -> str:
         """Remove a server (Raft or RPC address) from the Raft configuration."""
+        ...
+
+    # global objects: written in the authoritative region (forwarded there from others)
+    async def namespace_upsert(self, req: NamespaceUpsertRequest) -> GlobalWriteResponse:
+        """Create or update namespaces; raises ValidationError."""
+        ...
+
+    async def namespace_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        """Delete namespaces; raises NotFoundError, ValidationError (default, live jobs)."""
+        ...
+
+    async def node_pool_upsert(self, req: NodePoolUpsertRequest) -> GlobalWriteResponse:
+        """Create or update node pools; raises ValidationError (built-ins, bad names)."""
+        ...
+
+    async def node_pool_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        """Delete node pools; raises NotFoundError, ValidationError (built-in, in use)."""
         ...
 
 

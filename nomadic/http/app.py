@@ -26,6 +26,8 @@ from nomadic.http import (
     jobs,
     jobs_parse,
     metrics,
+    namespaces,
+    node_pools,
     nodes,
     operator,
     status,
@@ -37,7 +39,19 @@ from nomadic.http.query import AGENT_INFO, CLIENT, SERVER
 
 __all__ = ["build_app"]
 
-_MODULES = (jobs, allocations, evaluations, nodes, status, agent_endpoint, client_fs, client_alloc)
+# node_pools before nodes: /v1/node/pools must not be read as /v1/node/:id
+_MODULES = (
+    jobs,
+    allocations,
+    evaluations,
+    node_pools,
+    nodes,
+    status,
+    agent_endpoint,
+    client_fs,
+    client_alloc,
+    namespaces,
+)
 
 
 def build_app(

@@ -21,9 +21,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import grpc  # type: ignore[import-untyped]
 import msgspec
 
-from nomadic.errors import NoLeaderError, NomadicError
+from nomadic.errors import NoLeaderError, NomadicError, ValidationError
 from nomadic.structs import Node, Plan, PlanResult, SchedulerConfiguration
 from nomadic.structs.codec import to_msgpack
+from nomadic.structs.globalobjs import (
+    GlobalDeleteRequest,
+    GlobalListRequest,
+    GlobalWriteResponse,
+    NamespaceListReply,
+    NamespaceUpsertRequest,
+    NodePoolListReply,
+    NodePoolUpsertRequest,
+)
 from nomadic.structs.requests import (
     JobDispatchRequest,
     JobRegisterRequest,
@@ -128,9 +137,30 @@ class RPCServer:
             "Eval.Update": _Method(EvalUpdateWire, self._eval_update, write=True),
             "Eval.Create": _Method(EvalUpdateWire, self._eval_update, write=True),
             "Plan.Submit": _Method(Plan, self._plan_submit, write=True),
+            **self._global_object_methods(),
             "Status.Member": _Method(Empty, self._status_member, write=False),
             "Status.Leader": _Method(Empty, self._status_leader, write=False),
             "Status.Peers": _Method(Empty, self._status_peers, write=False),
+        }
+
+    def _global_object_methods(self) -> dict[str, _Method]:
+        """Namespaces and node pools: writes (from this region or another one) and the
+        blocking lists that other regions' leaders replicate from."""
+        return {
+            "Namespace.UpsertNamespaces": _Method(
+                NamespaceUpsertRequest, self._namespace_upsert, write=True
+            ),
+            "Namespace.DeleteNamespaces": _Method(
+                GlobalDeleteRequest, self._namespace_delete, write=True
+            ),
+            "Namespace.ListNamespaces": _Method(GlobalListRequest, self._namespace_list, False),
+            "NodePool.UpsertNodePools": _Method(
+                NodePoolUpsertRequest, self._node_pool_upsert, write=True
+            ),
+            "NodePool.DeleteNodePools": _Method(
+                GlobalDeleteRequest, self._node_pool_delete, write=True
+            ),
+            "NodePool.ListNodePools": _Method(GlobalListRequest, self._node_pool_list, False),
         }
 
     def attach(self, server: Server) -> None:
@@ -210,8 +240,6 @@ class RPCServer:
                 default_sink.incr_counter("nomad.nomad.rpc.request_error", 1, labels)
                 return _encode_error(exc)
             except msgspec.ValidationError as exc:
-                from nomadic.errors import ValidationError
-
                 default_sink.incr_counter("nomad.nomad.rpc.request_error", 1, labels)
                 return _encode_error(ValidationError(f"{name}: malformed request: {exc}"))
             finally:
@@ -336,6 +364,38 @@ class RPCServer:
 
     async def _snapshot_restore(self, req: SnapshotRestoreRequest) -> IndexReply:
         return IndexReply(index=await self._require().snapshot_restore(req.data))
+
+    def _authoritative(self) -> Server:
+        server = self._require()
+        if not server.is_authoritative():
+            # never forwarded on from here: two regions naming each other would loop
+            raise ValidationError(
+                f'region "{server.region}" is not the authoritative region for namespaces and '
+                f'node pools (that is "{server.authoritative_region()}")'
+            )
+        return server
+
+    async def _namespace_upsert(self, req: NamespaceUpsertRequest) -> GlobalWriteResponse:
+        index = await self._authoritative().global_objects.upsert_namespaces(req.namespaces)
+        return GlobalWriteResponse(index=index)
+
+    async def _namespace_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        index = await self._authoritative().global_objects.delete_namespaces(req.names)
+        return GlobalWriteResponse(index=index)
+
+    async def _namespace_list(self, req: GlobalListRequest) -> NamespaceListReply:
+        return await self._require().global_objects.list_namespaces(req)
+
+    async def _node_pool_upsert(self, req: NodePoolUpsertRequest) -> GlobalWriteResponse:
+        index = await self._authoritative().global_objects.upsert_node_pools(req.node_pools)
+        return GlobalWriteResponse(index=index)
+
+    async def _node_pool_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        index = await self._authoritative().global_objects.delete_node_pools(req.names)
+        return GlobalWriteResponse(index=index)
+
+    async def _node_pool_list(self, req: GlobalListRequest) -> NodePoolListReply:
+        return await self._require().global_objects.list_node_pools(req)
 
     async def _status_member(self, _req: Empty) -> MemberInfo:
         return msgspec.structs.replace(self.member, leader=self._leads())

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from nomadic.errors import NoLeaderError, RaftError, ValidationError
+from nomadic.errors import NoLeaderError, NomadicError, RaftError, ValidationError
 from nomadic.raft import RaftConfig, RaftNode
 from nomadic.state.entries import (
     Barrier,
@@ -44,6 +44,12 @@ from nomadic.structs.consts import (
     JOB_TYPE_SYSBATCH,
     JOB_TYPE_SYSTEM,
     NODE_STATUS_DOWN,
+)
+from nomadic.structs.globalobjs import (
+    GlobalDeleteRequest,
+    GlobalWriteResponse,
+    NamespaceUpsertRequest,
+    NodePoolUpsertRequest,
 )
 from nomadic.structs.ids import new_id
 from nomadic.structs.requests import (
@@ -70,6 +76,7 @@ from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.eval import EvalEndpoint
+from .endpoints.globalobjs import GlobalObjectsEndpoint
 from .event_broker import EventBroker
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
@@ -89,6 +96,8 @@ RAFT_WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 # (method, request, reply type) -> reply, answered by the leader
 Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
+# (region, method, request, reply type) -> reply from a live server of that region
+RegionRPC = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
 # the leader's Eval/Plan endpoints over gRPC for this follower's workers, None if unknown
 RemoteLeader = Callable[[], SchedulingLeader | None]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
@@ -117,6 +126,9 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
+    # global objects: where they are written ("" = this region); replication's error backoff
+    authoritative_region: str = ""
+    replication_backoff: float = 30.0
 
     @property
     def raft_addr(self) -> str:
@@ -156,7 +168,12 @@ class Server:
         self.plan_queue = PlanQueue()
         self.heartbeater = Heartbeater(config.heartbeat, self._node_expired)
         self.jobs = JobEndpoint(self)
-        self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
+        self.nodes = NodeEndpoint(
+            self, leader_rpc_addr=config.rpc_advertise, authoritative=self.is_authoritative()
+        )
+        self.global_objects = GlobalObjectsEndpoint(self, config.region)
+        # set by the federation (cross-region calls); None: this server reaches no other region
+        self.region_rpc: RegionRPC | None = None
         self.allocs = AllocEndpoint(self)
         self.evals = EvalEndpoint(self)
         self.periodic = PeriodicDispatch(self)
@@ -509,6 +526,64 @@ class Server:
         await self.raft.remove_peer(raft_addr)
         log.info("removed raft peer %s (%s)", raft_addr, address)
         return raft_addr
+
+    # -- global objects (namespaces, node pools): written in the authoritative region --------
+
+    def authoritative_region(self) -> str:
+        return self.config.authoritative_region or self.region
+
+    def is_authoritative(self) -> bool:
+        return self.authoritative_region() == self.region
+
+    async def namespace_upsert(self, req: NamespaceUpsertRequest) -> GlobalWriteResponse:
+        return await self._global_write(
+            "Namespace.UpsertNamespaces",
+            req,
+            lambda: self.global_objects.upsert_namespaces(req.namespaces),
+        )
+
+    async def namespace_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        return await self._global_write(
+            "Namespace.DeleteNamespaces",
+            req,
+            lambda: self.global_objects.delete_namespaces(req.names),
+        )
+
+    async def node_pool_upsert(self, req: NodePoolUpsertRequest) -> GlobalWriteResponse:
+        return await self._global_write(
+            "NodePool.UpsertNodePools",
+            req,
+            lambda: self.global_objects.upsert_node_pools(req.node_pools),
+        )
+
+    async def node_pool_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
+        return await self._global_write(
+            "NodePool.DeleteNodePools",
+            req,
+            lambda: self.global_objects.delete_node_pools(req.names),
+        )
+
+    async def _global_write(
+        self, method: str, req: Any, local: Callable[[], Awaitable[int]]
+    ) -> GlobalWriteResponse:
+        """Write in the authoritative region: here (on the leader), or forwarded there."""
+        if not self.is_authoritative():
+            region = self.authoritative_region()
+            if self.region_rpc is None:
+                raise NomadicError(
+                    f'namespaces and node pools are written in the authoritative region "{region}"'
+                    f", which this server cannot reach: federate the regions "
+                    "(`nomadic server join`) or send the write to a server of that region"
+                )
+            resp: GlobalWriteResponse = await self.region_rpc(
+                region, method, req, GlobalWriteResponse
+            )
+            return resp
+
+        async def write() -> GlobalWriteResponse:
+            return GlobalWriteResponse(index=await local())
+
+        return await self._on_leader(method, req, GlobalWriteResponse, write)
 
     def leader_addr(self) -> str:
         if self.is_leader():

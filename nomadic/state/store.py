@@ -239,11 +239,9 @@ class StateStore:
     # -- global objects: namespaces and node pools -----------------------------------------
 
     def upsert_namespaces(self, index: int, namespaces: Iterable[Namespace]) -> None:
-        """Create or replace namespaces; the built-in ``default`` is never replaced."""
+        """Create or replace namespaces (``default`` may be described, never deleted)."""
         with self._txn(index) as t:
             for ns in namespaces:
-                if ns.name == DEFAULT_NAMESPACE:
-                    continue
                 old: Namespace | None = t.get("namespaces", ns.name)
                 create = old.create_index if old is not None else index
                 t.put("namespaces", ns.name, _replace(ns, create_index=create, modify_index=index))

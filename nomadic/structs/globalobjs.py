@@ -21,11 +21,18 @@ __all__ = [
     "BUILTIN_NODE_POOLS",
     "MAX_DESCRIPTION_LENGTH",
     "NODE_POOL_ALL",
+    "GlobalDeleteRequest",
+    "GlobalListRequest",
+    "GlobalWriteResponse",
     "Namespace",
     "NamespaceCapabilities",
+    "NamespaceListReply",
     "NamespaceNodePoolConfiguration",
+    "NamespaceUpsertRequest",
     "NodePool",
+    "NodePoolListReply",
     "NodePoolSchedulerConfiguration",
+    "NodePoolUpsertRequest",
     "builtin_namespaces",
     "builtin_node_pools",
     "validate_namespace",
@@ -172,3 +179,42 @@ def validate_node_pool(pool: NodePool) -> list[str]:
             f"invalid scheduler algorithm {sched.scheduler_algorithm!r}; use 'binpack' or 'spread'"
         )
     return errors
+
+
+# -- requests and replies (HTTP, RPC, cross-region forwarding and replication) --------------
+
+
+class NamespaceUpsertRequest(Base):
+    namespaces: list[Namespace] = msgspec.field(default_factory=list)
+
+
+class NodePoolUpsertRequest(Base):
+    node_pools: list[NodePool] = msgspec.field(default_factory=list)
+
+
+class GlobalDeleteRequest(Base):
+    """Namespace.DeleteNamespaces / NodePool.DeleteNodePools."""
+
+    names: list[str] = msgspec.field(default_factory=list)
+
+
+class GlobalWriteResponse(Base):
+    index: int = 0
+
+
+class GlobalListRequest(Base):
+    """A blocking list: answer once the table's index passes ``min_index`` or after
+    ``timeout`` seconds (replication's long poll)."""
+
+    min_index: int = 0
+    timeout: float = 0.0
+
+
+class NamespaceListReply(Base):
+    namespaces: list[Namespace] = msgspec.field(default_factory=list)
+    index: int = 0
+
+
+class NodePoolListReply(Base):
+    node_pools: list[NodePool] = msgspec.field(default_factory=list)
+    index: int = 0

@@ -28,6 +28,7 @@ from nomadic.structs.requests import (
 
 from .base import Host, new_eval, now_ns
 from .dispatch import derive_dispatched, existing_dispatch, parameterized_parent
+from .globalobjs import require_namespace, require_node_pool
 
 log = logging.getLogger("nomadic.server.job")
 
@@ -46,7 +47,10 @@ class JobEndpoint:
         errors = validate(job)
         if errors:
             raise ValidationError(errors)
-        existing = self._host.snapshot().job_by_id(job.namespace, job.id)
+        snap = self._host.snapshot()
+        require_namespace(snap, job.namespace)
+        require_node_pool(snap, job.node_pool)
+        existing = snap.job_by_id(job.namespace, job.id)
         if enforce_index:
             _check_enforce_index(job, existing, job_modify_index)
         job = msgspec.structs.replace(job, submit_time=now_ns(), stop=False)

@@ -47,6 +47,7 @@ from nomadic.structs.consts import (
     TRIGGER_RETRY_FAILED_ALLOC,
 )
 from nomadic.structs.funcs import compute_node_class
+from nomadic.structs.globalobjs import NODE_POOL_ALL, NodePool, validate_node_pool
 from nomadic.structs.requests import (
     NodeRegisterResponse,
     NodeUpdateDrainRequest,
@@ -91,9 +92,14 @@ def node_evals(snap: Snapshot, node_id: str, node_modify_index: int) -> list[Eva
 
 
 class NodeEndpoint:
-    def __init__(self, host: Host, leader_rpc_addr: str = "") -> None:
+    def __init__(
+        self, host: Host, leader_rpc_addr: str = "", *, authoritative: bool = True
+    ) -> None:
         self._host = host
         self._leader_rpc_addr = leader_rpc_addr
+        # in the authoritative region a node's unknown pool is created; elsewhere the node
+        # waits in "initializing" until the pool is replicated (Nomad's rule)
+        self._authoritative = authoritative
         self._batch: list[AllocUpdate] = []
         self._batch_future: asyncio.Future[int] | None = None
         self._flush_task: asyncio.Task[None] | None = None
@@ -120,11 +126,14 @@ class NodeEndpoint:
                 last_drain=old.last_drain,
                 events=old.events,
             )
+        if not self._pool_known(snap, node.node_pool):
+            node = msgspec.structs.replace(node, status=NODE_STATUS_INIT)
         old_status = old.status if old is not None else NODE_STATUS_INIT
         evals: list[Evaluation] = []
         if transition_requires_eval(node.status, old_status):
             evals = node_evals(snap, node.id, old.modify_index if old else 0)
-        index = await self._host.apply(NodeRegister(node=node, evals=evals))
+        entry = NodeRegister(node=node, evals=evals, create_node_pool=self._authoritative)
+        index = await self._host.apply(entry)
         log.info("node registered", extra={"node_id": node.id, "node_name": node.name})
         ttl = self._heartbeat(node.id, node.status)
         return NodeRegisterResponse(
@@ -145,6 +154,8 @@ class NodeEndpoint:
         if node is None:
             raise NotFoundError(f"node {node_id} not found; register it first")
         index = node.modify_index
+        if status == NODE_STATUS_READY and not self._pool_known(snap, node.node_pool):
+            status = NODE_STATUS_INIT  # its pool has not been replicated here yet
         if node.status != status:
             evals: list[Evaluation] = []
             if transition_requires_eval(status, node.status):
@@ -156,6 +167,9 @@ class NodeEndpoint:
             log.info("node status changed", extra={"node_id": node_id, "status": status})
         ttl = self._heartbeat(node_id, status)
         return NodeUpdateResponse(heartbeat_ttl=int(ttl * SECOND), index=index)
+
+    def _pool_known(self, snap: Snapshot, pool: str) -> bool:
+        return self._authoritative or snap.node_pool_by_name(pool) is not None
 
     async def update_drain(self, req: NodeUpdateDrainRequest) -> NodeUpdateResponseEvals:
         """Start (DrainSpec set) or stop a drain (Nomad's Node.UpdateDrain)."""
@@ -327,5 +341,12 @@ def _validate_node(node: Node) -> None:
         errors.append("node: missing node name")
     if node.status and node.status not in NODE_STATUSES:
         errors.append(f"node: invalid status {node.status!r}")
+    if node.node_pool == NODE_POOL_ALL:
+        errors.append(
+            f'node is not allowed to register in node pool "{NODE_POOL_ALL}": it holds every '
+            "node; set client node_pool to another pool"
+        )
+    else:
+        errors += [f"node: {p}" for p in validate_node_pool(NodePool(name=node.node_pool))]
     if errors:
         raise ValidationError(errors)

@@ -329,6 +329,41 @@ class FakeServer:
             )
         ]
 
+    # global objects: the real endpoint (validation, delete rules) over this state
+
+    async def apply(self, payload: Any) -> int:
+        """Host.apply for the real endpoints: the entry goes through a real FSM."""
+        from nomadic.state import FSM
+        from nomadic.state.entries import encode_entry
+
+        fsm = FSM(self.store)
+        return self.write(lambda i: fsm.apply(i, encode_entry(payload, self.new_id())))
+
+    def _global(self) -> Any:
+        from nomadic.server.endpoints.globalobjs import GlobalObjectsEndpoint
+
+        return GlobalObjectsEndpoint(self, self.region)  # type: ignore[arg-type]
+
+    async def namespace_upsert(self, req: Any) -> Any:
+        from nomadic.structs.globalobjs import GlobalWriteResponse
+
+        return GlobalWriteResponse(index=await self._global().upsert_namespaces(req.namespaces))
+
+    async def namespace_delete(self, req: Any) -> Any:
+        from nomadic.structs.globalobjs import GlobalWriteResponse
+
+        return GlobalWriteResponse(index=await self._global().delete_namespaces(req.names))
+
+    async def node_pool_upsert(self, req: Any) -> Any:
+        from nomadic.structs.globalobjs import GlobalWriteResponse
+
+        return GlobalWriteResponse(index=await self._global().upsert_node_pools(req.node_pools))
+
+    async def node_pool_delete(self, req: Any) -> Any:
+        from nomadic.structs.globalobjs import GlobalWriteResponse
+
+        return GlobalWriteResponse(index=await self._global().delete_node_pools(req.names))
+
     async def raft_remove_peer(self, address: str) -> str:
         from nomadic.errors import NotFoundError
 
