@@ -6,7 +6,8 @@ and the node drainer;
 give every live node the failover heartbeat TTL; start the reapers that mark evals which
 exhausted their delivery limit as failed (with a delayed follow-up eval) and cancel evals
 made redundant by newer ones; restore the periodic dispatcher (which catches up, once, a
-launch missed during the change). On losing it, all of that stops and is dropped.
+launch missed during the change); outside the authoritative region, replicate namespaces
+and node pools from it (``server/replication.py``). On losing it, all of that stops and is dropped.
 
 FSM notifications (evaluations upserted, capacity freed) arrive here on the event loop and
 are routed to the broker and the blocked-evals tracker while this server leads.
@@ -45,6 +46,7 @@ from .heartbeat import Heartbeater
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
+from .replication import GlobalReplicator
 
 __all__ = ["LeaderDuties"]
 
@@ -68,6 +70,10 @@ class LeaderHost(Protocol):
     async def apply(self, payload: Payload) -> int: ...
 
     async def wait_for_index(self, min_index: int, timeout: float) -> int: ...
+
+    def global_replicator(self) -> GlobalReplicator | None:
+        """Replication of global objects, outside the authoritative region."""
+        ...
 
 
 class LeaderDuties:
@@ -96,6 +102,9 @@ class LeaderDuties:
         ]
         h.periodic.start()
         self._tasks.append(asyncio.ensure_future(h.periodic.restore()))
+        replicator = h.global_replicator()
+        if replicator is not None:
+            self._tasks.append(asyncio.ensure_future(replicator.run()))
 
     async def revoke(self) -> None:
         if not self.active:

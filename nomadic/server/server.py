@@ -83,6 +83,7 @@ from .leader import LeaderDuties
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
+from .replication import AuthoritativeSource, GlobalReplicator, RegionSource
 from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
 
 if TYPE_CHECKING:
@@ -174,6 +175,9 @@ class Server:
         self.global_objects = GlobalObjectsEndpoint(self, config.region)
         # set by the federation (cross-region calls); None: this server reaches no other region
         self.region_rpc: RegionRPC | None = None
+        # where replication reads global objects (tests set a fake); default: region_rpc
+        self.authoritative_source: AuthoritativeSource | None = None
+        self.replicator: GlobalReplicator | None = None  # the running one, on a leader
         self.allocs = AllocEndpoint(self)
         self.evals = EvalEndpoint(self)
         self.periodic = PeriodicDispatch(self)
@@ -562,6 +566,25 @@ class Server:
             req,
             lambda: self.global_objects.delete_node_pools(req.names),
         )
+
+    def global_replicator(self) -> GlobalReplicator | None:
+        """A new replication duty for this leader; None in the authoritative region."""
+        if self.is_authoritative():
+            return None
+        region = self.authoritative_region()
+        source = self.authoritative_source
+        if source is None and self.region_rpc is not None:
+            source = RegionSource(self.region_rpc, region)
+        if source is None:
+            log.warning(
+                "authoritative region %s is not reachable from this server (no federation): "
+                "namespaces and node pools are not replicated",
+                region,
+            )
+            return None
+        backoff = self.config.replication_backoff
+        self.replicator = GlobalReplicator(self, source, region, backoff=backoff)
+        return self.replicator
 
     async def _global_write(
         self, method: str, req: Any, local: Callable[[], Awaitable[int]]
