@@ -106,6 +106,10 @@ class Agent:
                 num_schedulers=cfg.server.num_schedulers,
                 encrypt=cfg.server.encrypt or None,
                 heartbeat=server_heartbeat_config(cfg),
+                authoritative_region=cfg.server.authoritative_region,
+                replication_backoff=parse_duration(
+                    cfg.server.replication_backoff, "server.replication_backoff"
+                ),
             )
         )
         self.rpc.attach(self.server)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from nomadic.api.evaluations import Evaluations
     from nomadic.api.fs import FS
     from nomadic.api.jobs import Jobs
+    from nomadic.api.namespaces import Namespaces
+    from nomadic.api.node_pools import NodePools
     from nomadic.api.nodes import Nodes
     from nomadic.api.operator import Operator
     from nomadic.api.status import Status
@@ -103,6 +105,18 @@ class Client:
         from nomadic.api.nodes import Nodes
 
         return Nodes(self)
+
+    @property
+    def namespaces(self) -> Namespaces:
+        from nomadic.api.namespaces import Namespaces
+
+        return Namespaces(self)
+
+    @property
+    def node_pools(self) -> NodePools:
+        from nomadic.api.node_pools import NodePools
+
+        return NodePools(self)
 
     @property
     def status(self) -> Status:

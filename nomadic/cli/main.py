@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fmt": ("nomadic.cli.fmt:fmt", "Rewrites HCL job files to canonical format"),
     "job": ("nomadic.cli.job:job", "Interact with jobs"),
     "monitor": ("nomadic.cli.agent_monitor:monitor", "Stream the logs of a nomadic agent"),
+    "namespace": ("nomadic.cli.namespace:namespace", "Interact with namespaces"),
     "node": ("nomadic.cli.node:node", "Interact with nodes"),
     "operator": ("nomadic.cli.operator:operator", "Provides cluster-level tools for operators"),
     "server": ("nomadic.cli.server:server", "Interact with servers"),

@@ -15,9 +15,10 @@ VERBS: dict[str, tuple[str, str]] = {
         "nomadic.cli.node.eligibility:eligibility",
         "Toggle scheduling eligibility for a given node",
     ),
+    "pool": ("nomadic.cli.node.pool:pool", "Interact with node pools"),
 }
 
 
 @click.group(cls=LazyGroup, lazy=VERBS)
 def node() -> None:
-    """Interact with client nodes: status, drain, eligibility."""
+    """Interact with client nodes: status, drain, eligibility, pools."""
