@@ -32,6 +32,7 @@ from nomadic.structs.periodic import next_launch
 from nomadic.structs.requests import ZERO_TIME, DesiredUpdates, JobPlanResponse, PlanAnnotations
 
 from .base import new_eval
+from .globalobjs import require_namespace, require_node_pool
 
 __all__ = ["PlanRecorder", "plan_job"]
 
@@ -97,6 +98,8 @@ async def plan_job(snap: Snapshot, job: Job, *, diff: bool) -> JobPlanResponse:
     errors = validate(job)
     if errors:
         raise ValidationError(errors)
+    require_namespace(snap, job.namespace)
+    require_node_pool(snap, job.node_pool)
     existing = snap.job_by_id(job.namespace, job.id)
     state, ev = _dry_run_state(snap, job)
     recorder = PlanRecorder()
