@@ -132,6 +132,8 @@ async def test_us_keeps_serving_replicas_when_eu_is_gone(r: Regions) -> None:
     assert replicator is not None
     await eventually(lambda: replicator.status["namespaces"].last_error != "", "error noticed")
     assert _ns_names(r.us) == ["default", "web"]
+    resp = await r.us.jobs.register(mock_job(namespace="web"))  # the replica still serves
+    assert resp.index > 0
 
 
 @pytest.fixture
