@@ -21,14 +21,14 @@ from typing import Any
 
 import msgspec
 
-from nomadic.structs import Allocation, Evaluation, Job, Node, to_builtins
+from nomadic.structs import Allocation, Evaluation, Job, Node, NodePool, to_builtins
 
 from . import entries as e
 from .interfaces import StateSnapshot
 
 __all__ = ["TOPICS", "Event", "events_for"]
 
-TOPICS = ("Job", "Allocation", "Evaluation", "Deployment", "Node")
+TOPICS = ("Job", "Allocation", "Evaluation", "Deployment", "Node", "NodePool")
 
 _TYPES = {
     e.MessageType.JOB_REGISTER: "JobRegistered",
@@ -42,6 +42,8 @@ _TYPES = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: "AllocationUpdateDesiredStatus",
     e.MessageType.NODE_UPDATE_DRAIN: "NodeDrain",
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "NodeEligibility",
+    e.MessageType.NODE_POOL_UPSERT: "NodePoolUpserted",
+    e.MessageType.NODE_POOL_DELETE: "NodePoolDeleted",
 }
 
 
@@ -78,6 +80,7 @@ _PAYLOAD_KEYS = {
     "Evaluation": "Evaluation",
     "Node": "Node",
     "Deployment": "Deployment",
+    "NodePool": "NodePool",
 }
 
 
@@ -107,6 +110,8 @@ def events_for(
         out.append(Event("Evaluation", etype, ev.id, ev.namespace, index, ev, keys))
     for node in _nodes(payload, before, after):
         out.append(Event("Node", etype, node.id, "", index, node))
+    for pool in _node_pools(payload, before, after):
+        out.append(Event("NodePool", etype, pool.name, "", index, pool))
     return out
 
 
@@ -155,3 +160,17 @@ def _nodes(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iter
     else:
         return []
     return [n for i in ids if (n := after.node_by_id(i)) is not None]
+
+
+def _node_pools(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iterable[NodePool]:
+    """Pools written (as stored) or deleted (as they were); skipped ones make no event."""
+    if isinstance(payload, e.NodePoolUpsert):
+        return [p for x in payload.pools if (p := after.node_pool_by_name(x.name)) is not None]
+    if isinstance(payload, e.NodePoolDelete):
+        return [
+            p
+            for name in payload.names
+            if after.node_pool_by_name(name) is None
+            and (p := before.node_pool_by_name(name)) is not None
+        ]
+    return []

@@ -139,3 +139,19 @@ def test_node_pool_validation() -> None:
     assert "invalid name 'a/b'" in validate_node_pool(NodePool(name="a/b"))[0]
     errors = validate_node_pool(NodePool(name="ok", description="d" * 257))
     assert errors == ["description is 257 characters, longer than 256; shorten it"]
+
+
+def test_node_pool_events() -> None:
+    from nomadic.state.events import events_for
+
+    fsm = FSM()
+    seen: list[tuple[str, str, str]] = []
+
+    def listen(index: int, mtype: object, payload: object, before: object, after: object) -> None:
+        for ev in events_for(index, mtype, payload, before, after):  # type: ignore[arg-type]
+            seen.append((ev.topic, ev.type, ev.key))
+
+    fsm.add_apply_listener(listen)
+    fsm.apply(1, encode_entry(NodePoolUpsert(pools=[NodePool(name="gpu")]), "r1"))
+    fsm.apply(2, encode_entry(NodePoolDelete(names=["gpu", "all"]), "r2"))
+    assert seen == [("NodePool", "NodePoolUpserted", "gpu"), ("NodePool", "NodePoolDeleted", "gpu")]
