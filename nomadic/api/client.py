@@ -68,6 +68,7 @@ class Client:
         *,
         region: str | None = None,
         token: str | None = None,
+        namespace: str | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.address = (address or os.environ.get("NOMAD_ADDR") or DEFAULT_ADDRESS).rstrip("/")
@@ -75,6 +76,10 @@ class Client:
             self.address = "http://" + self.address
         self.region = region if region is not None else os.environ.get("NOMAD_REGION", "")
         self.token = token if token is not None else os.environ.get("NOMAD_TOKEN", "")
+        # ?namespace= on every request unless the call names one (Nomad's api.Config.Namespace)
+        self.namespace = (
+            namespace if namespace is not None else os.environ.get("NOMAD_NAMESPACE", "")
+        )
         self.timeout = timeout
         headers = {"X-Nomad-Token": self.token} if self.token else {}
         self._http = httpx.Client(base_url=self.address, headers=headers, timeout=timeout)
@@ -158,6 +163,8 @@ class Client:
         out = {k: ("true" if v is True else v) for k, v in out.items()}
         if self.region:
             out["region"] = self.region
+        if self.namespace and "namespace" not in out:
+            out["namespace"] = self.namespace
         return out
 
     def request(

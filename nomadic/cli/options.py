@@ -1,7 +1,8 @@
 """The flags every command that talks to an agent takes, and the API client built from them.
 
-``-address`` (``NOMAD_ADDR``, default ``http://127.0.0.1:4646``), ``-region`` (``NOMAD_REGION``)
-and ``-token`` (``NOMAD_TOKEN``), as Nomad's CLI accepts them on every command.
+``-address`` (``NOMAD_ADDR``, default ``http://127.0.0.1:4646``), ``-region`` (``NOMAD_REGION``),
+``-namespace`` (``NOMAD_NAMESPACE``) and ``-token`` (``NOMAD_TOKEN``), as Nomad's CLI accepts
+them on every command.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def api_options(fn: F) -> F:
-    """Add ``-address``, ``-region`` and ``-token`` to a command (values land in ``ctx.meta``)."""
+    """Add ``-address``, ``-region``, ``-namespace`` and ``-token`` to a command (values land
+    in ``ctx.meta``)."""
 
     def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
         if value is not None:
@@ -29,6 +31,7 @@ def api_options(fn: F) -> F:
     for name, env, help_text in (
         ("token", "NOMAD_TOKEN", "The secret token for the API (NOMAD_TOKEN)."),
         ("region", "NOMAD_REGION", "The region to send the request to (NOMAD_REGION)."),
+        ("namespace", "NOMAD_NAMESPACE", "The target namespace (NOMAD_NAMESPACE)."),
         ("address", "NOMAD_ADDR", "The agent's HTTP address (NOMAD_ADDR)."),
     ):
         fn = click.option(
@@ -53,6 +56,7 @@ def client_from(ctx: click.Context) -> Client:
             ctx.meta.get("nomadic.address"),
             region=ctx.meta.get("nomadic.region"),
             token=ctx.meta.get("nomadic.token"),
+            namespace=ctx.meta.get("nomadic.namespace"),
         )
         ctx.meta["nomadic.client"] = found
         ctx.call_on_close(found.close)

@@ -37,6 +37,12 @@ class Agent:
             cli, list(args), env={"NOMAD_ADDR": self.address}, input=input, catch_exceptions=False
         )
 
+    def run_env(self, env: dict[str, str], *args: str) -> Result:
+        """Run ``nomadic <args>`` with extra environment variables (NOMAD_NAMESPACE ...)."""
+        runner = CliRunner()
+        full = {"NOMAD_ADDR": self.address, **env}
+        return runner.invoke(cli, list(args), env=full, catch_exceptions=False)
+
 
 def scrub(text: str) -> str:
     """Replace timestamps (they come from the clock) with ``<time>``."""

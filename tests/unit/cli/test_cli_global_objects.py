@@ -127,3 +127,20 @@ def test_builtin_node_pools_cannot_change(agent: Agent) -> None:
         "Error applying node pool: Unexpected response code: 400 "
         '(modifying node pool "all" is not allowed: it is built in)\n',
     )
+
+
+def test_namespace_flag_and_env_pick_the_namespace_of_job_commands(agent: Agent) -> None:
+    import asyncio
+
+    from http_fakes import web_job
+
+    from nomadic.structs import from_builtins
+    from nomadic.structs.job import Job
+
+    job = from_builtins({**web_job(), "Namespace": "dev"}, Job)
+    asyncio.run(agent.server.job_register(job))
+    assert "No running jobs" in agent.run("job", "status").output
+    listed = agent.run("job", "status", "-namespace", "dev").output
+    assert listed.splitlines()[1].split()[0] == "web"
+    by_env = agent.run_env({"NOMAD_NAMESPACE": "dev"}, "job", "status").output
+    assert by_env == listed
