@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 from http_fakes import FakeServer, web_job
 
 from nomadic.http import build_app
@@ -91,4 +91,4 @@ async def test_request_forwarded_once_is_not_forwarded_again(
         "/v1/jobs", params={"region": "us"}, headers={"X-Nomadic-Region-Forwarded": "1"}
     )
     assert resp.status == 500
-    assert "forwarded to region \"eu\" instead" in await resp.text()
+    assert 'forwarded to region "eu" instead' in await resp.text()
