@@ -145,14 +145,20 @@ class Gossip:
         now = self.clock()
         for name in self.table.reap(now):
             log.info("gossip: reaped server %s", name)
+        # join addresses that do not answer (yet) must not hold up the round's exchange
+        await asyncio.gather(self._gossip_with(self._pick(now)), self._retry_joins())
+
+    async def _gossip_with(self, target: MemberInfo | None) -> None:
+        if target is None:
+            return
+        try:
+            await self._exchange(target.rpc_addr)
+        except NomadicError as exc:
+            log.debug("gossip with %s failed: %s", target.name, exc)
+
+    async def _retry_joins(self) -> None:
         if self._pending_joins:
             await self.join(sorted(self._pending_joins), quiet=True)
-        target = self._pick(now)
-        if target is not None:
-            try:
-                await self._exchange(target.rpc_addr)
-            except NomadicError as exc:
-                log.debug("gossip with %s failed: %s", target.name, exc)
 
     def _is_other_alive(self, view: MemberView) -> bool:
         return view.member.name != self.table.own.name and view.status == "alive"

@@ -76,8 +76,10 @@ def test_join_federates_without_touching_raft(federation: Federation) -> None:
     names = {"eu1.eu", "us0.us", "us1.us", "us2.us"}
     for agent in [eu, *us.servers]:
         wait_for(
-            lambda a=agent: set(members(a)) == names  # type: ignore[misc]
-            and all(m["Status"] == "alive" for m in members(a).values()),
+            lambda a=agent: (
+                set(members(a)) == names  # type: ignore[misc]
+                and all(m["Status"] == "alive" for m in members(a).values())
+            ),
             timeout=30,
             what=f"{agent.workdir.name} to see all four servers alive",
         )
@@ -130,3 +132,18 @@ def test_writes_from_eu_reach_the_us_leader(federation: Federation) -> None:
     us_copy = leader.get("/v1/job/both")
     assert (us_copy["Region"], us_copy["TaskGroups"][0]["Count"]) == ("us", 3)
     assert eu.get("/v1/job/both")["Region"] == "eu"
+
+
+def test_a_server_that_shuts_down_is_listed_left(federation: Federation) -> None:
+    """Runs last: it stops one us server (the other two keep us's quorum)."""
+    eu, us = federation.eu, federation.us
+    leaving = next(s for s in us.servers if s is not us.leader())
+    assert leaving.stop() == 0
+    name = f"{leaving.workdir.name}.us"
+    wait_for(
+        lambda: members(eu)[name]["Status"] == "left",
+        timeout=30,
+        what=f"eu to list {name} as left",
+    )
+    assert all(m["Status"] == "alive" for n, m in members(eu).items() if n != name)
+    assert eu.get("/v1/regions") == ["eu", "us"]

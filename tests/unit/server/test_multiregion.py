@@ -16,7 +16,9 @@ from nomadic.structs import (
 from nomadic.testing.factories import mock_job
 
 
-def multiregion_job(*regions: MultiregionRegion, strategy: MultiregionStrategy | None = None) -> Job:
+def multiregion_job(
+    *regions: MultiregionRegion, strategy: MultiregionStrategy | None = None
+) -> Job:
     job = mock_job(id="web", region="global", meta={"owner": "armon", "tier": "gold"})
     web = msgspec.structs.replace(job.task_groups[0], name="web", count=1)
     api = msgspec.structs.replace(job.task_groups[0], name="api", count=4)
