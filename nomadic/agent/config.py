@@ -3,7 +3,8 @@
 A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind_addr``,
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
-failover_heartbeat_ttl authoritative_region replication_backoff server_join { retry_join } }``,
+failover_heartbeat_ttl wan_gossip_interval wan_failure_timeout wan_reap_timeout
+authoritative_region replication_backoff server_join { retry_join } }``,
 ``client { enabled servers node_class meta }``, ``tls { rpc ca_file cert_file key_file }``,
 ``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
 publish_node_metrics disable_hostname }`` and
@@ -24,7 +25,7 @@ from nomadic.errors import ConfigError
 
 DEFAULT_HTTP_PORT = 4646
 DEFAULT_RPC_PORT = 4647
-# Nomad uses 4648 for Serf gossip; nomadic has no gossip and gives that port to Raft.
+# Nomad uses 4648 for Serf gossip; nomadic gossips over its RPC port and gives 4648 to Raft.
 DEFAULT_RAFT_PORT = 4648
 
 
@@ -47,6 +48,10 @@ class ServerSection:
     heartbeat_grace: str = "10s"
     min_heartbeat_ttl: str = "10s"
     failover_heartbeat_ttl: str = "5m"
+    # WAN gossip (nomadic's stand-in for Serf): push-pull round, failure and reap timeouts
+    wan_gossip_interval: str = "1s"
+    wan_failure_timeout: str = "10s"
+    wan_reap_timeout: str = "72h"
     # the region where namespaces and node pools are written ("": this agent's region)
     authoritative_region: str = ""
     # nomadic only: wait after a failed replication round (Nomad waits 30 s)

@@ -65,9 +65,10 @@ class ServerAPI(Protocol):
         ...
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
-        """Stop (or purge) a job; raises NotFoundError for an unknown job."""
+        """Stop (or purge) a job; ``global_``: in every region of a multiregion job. Raises
+        NotFoundError for an unknown job."""
         ...
 
     async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
@@ -114,7 +115,26 @@ class ServerAPI(Protocol):
 
     def peers(self) -> list[str]: ...
 
-    def members(self) -> list[ServerMember]: ...
+    def members(self) -> list[ServerMember]:
+        """Every server of every region known to the WAN gossip."""
+        ...
+
+    def raft_members(self) -> list[ServerMember]:
+        """The servers of this region's Raft configuration."""
+        ...
+
+    def regions(self) -> list[str]:
+        """Every region with a known server, sorted."""
+        ...
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        """HTTP addresses of the live servers of ``region`` in random order; raises
+        RegionUnavailableError when none is known alive."""
+        ...
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        """Federate with the servers at ``addresses`` (RPC host:port): (joined, errors)."""
+        ...
 
     async def snapshot_save(self) -> bytes:
         """The cluster's whole state (Operator.SnapshotSave), taken on the leader."""

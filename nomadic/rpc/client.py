@@ -23,6 +23,8 @@ from .tls import RPCTLS
 from .wire import (
     FORWARDED_HEADER,
     GRPC_OPTIONS,
+    REGION_FORWARDED_HEADER,
+    REGION_HEADER,
     AllocsReply,
     Empty,
     GetClientAllocsRequest,
@@ -35,12 +37,21 @@ from .wire import (
     path,
 )
 
-__all__ = ["GrpcServerRPC", "RPCPool", "RPCUnavailableError"]
+__all__ = ["GrpcServerRPC", "RPCPool", "RPCUnavailableError", "rpc_addresses"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 15.0
+
+
+def rpc_addresses(addrs: list[str]) -> list[str]:
+    """Nomad lets join and server addresses omit the port: the RPC default, 4647, applies."""
+    out = []
+    for addr in addrs:
+        host, sep, port = addr.rpartition(":")
+        out.append(addr if sep and port.isdigit() and not host.endswith(":") else f"{addr}:4647")
+    return out
 
 
 class RPCUnavailableError(NomadicError):
@@ -76,9 +87,20 @@ class RPCPool:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         forwarded: bool = False,
+        region: str = "",
+        region_forwarded: bool = False,
     ) -> Reply:
+        """One call; ``region``: the region it is for (a server of another region forwards
+        it there)."""
         stub = self._channel(addr).unary_unary(path(method))
-        metadata = ((FORWARDED_HEADER, "1"),) if forwarded else None
+        headers = []
+        if region:
+            headers.append((REGION_HEADER, region))
+        if forwarded:
+            headers.append((FORWARDED_HEADER, "1"))
+        if region_forwarded:
+            headers.append((REGION_FORWARDED_HEADER, "1"))
+        metadata = tuple(headers) or None
         try:
             data = await stub(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
@@ -96,10 +118,11 @@ class RPCPool:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         forwarded: bool = False,
+        region: str = "",
     ) -> T:
         """Call ``method`` on ``addr``; raises the server's error as our own error type."""
         result = await self.call_raw(
-            addr, method, to_msgpack(body), timeout=timeout, forwarded=forwarded
+            addr, method, to_msgpack(body), timeout=timeout, forwarded=forwarded, region=region
         )
         if result.error_kind:
             raise decode_error(result)

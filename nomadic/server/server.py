@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from nomadic.errors import NoLeaderError, NomadicError, RaftError, ValidationError
+from nomadic.errors import NoLeaderError, RaftError, ValidationError
 from nomadic.raft import RaftConfig, RaftNode
 from nomadic.state.entries import (
     Barrier,
@@ -87,6 +87,8 @@ from .replication import AuthoritativeSource, GlobalReplicator, RegionSource
 from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
 
 if TYPE_CHECKING:
+    from nomadic.rpc.gossip import Gossip
+
     from .local_rpc import LocalServerRPC
 
 __all__ = ["Server", "ServerConfig"]
@@ -97,8 +99,8 @@ RAFT_WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 # (method, request, reply type) -> reply, answered by the leader
 Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
-# (region, method, request, reply type) -> reply from a live server of that region
-RegionRPC = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
+# (region, method, request, reply type) -> reply, answered by a live server of the region
+CrossRegion = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
 # the leader's Eval/Plan endpoints over gRPC for this follower's workers, None if unknown
 RemoteLeader = Callable[[], SchedulingLeader | None]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
@@ -173,8 +175,6 @@ class Server:
             self, leader_rpc_addr=config.rpc_advertise, authoritative=self.is_authoritative()
         )
         self.global_objects = GlobalObjectsEndpoint(self, config.region)
-        # set by the federation (cross-region calls); None: this server reaches no other region
-        self.region_rpc: RegionRPC | None = None
         # where replication reads global objects (tests set a fake); default: region_rpc
         self.authoritative_source: AuthoritativeSource | None = None
         self.replicator: GlobalReplicator | None = None  # the running one, on a leader
@@ -188,6 +188,9 @@ class Server:
         self.workers: list[Worker] = []
         self.rpc_by_raft: dict[str, str] = {}  # Raft address -> RPC address, from joins
         self.name_by_raft: dict[str, str] = {}  # Raft address -> member name, from joins
+        # WAN membership and cross-region calls (set by RPCServer.attach; None: one region)
+        self.gossip: Gossip | None = None
+        self.cross_region: CrossRegion | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
         self._node_alloc_events: dict[str, asyncio.Event] = {}
@@ -359,6 +362,18 @@ class Server:
     async def job_register(
         self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
     ) -> JobRegisterResponse:
+        if job.multiregion is not None and job.multiregion.regions:
+            from .multiregion import register_multiregion
+
+            return await register_multiregion(self, job)
+        return await self.job_register_local(
+            job, enforce_index=enforce_index, job_modify_index=job_modify_index
+        )
+
+    async def job_register_local(
+        self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
+    ) -> JobRegisterResponse:
+        """Job.Register in this region only (a multiregion job's regional copy lands here)."""
         if not self.is_leader() and self.forwarder is not None:
             req = JobRegisterRequest(
                 job=job, enforce_index=enforce_index, job_modify_index=job_modify_index
@@ -379,8 +394,12 @@ class Server:
         return await plan_job(self.snapshot(), job, diff=diff)
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
+        if global_:
+            from .multiregion import deregister_global
+
+            return await deregister_global(self, namespace, job_id, purge=purge)
         if not self.is_leader() and self.forwarder is not None:
             from nomadic.rpc.wire import JobDeregisterRequest
 
@@ -529,6 +548,9 @@ class Server:
         raft_addr = address if address in self.raft.peers() else by_rpc.get(address, address)
         await self.raft.remove_peer(raft_addr)
         log.info("removed raft peer %s (%s)", raft_addr, address)
+        name = self.name_by_raft.get(raft_addr)
+        if self.gossip is not None and name:
+            self.gossip.force_leave(name)  # as Serf's force-leave: members shows it left
         return raft_addr
 
     # -- global objects (namespaces, node pools): written in the authoritative region --------
@@ -572,16 +594,7 @@ class Server:
         if self.is_authoritative():
             return None
         region = self.authoritative_region()
-        source = self.authoritative_source
-        if source is None and self.region_rpc is not None:
-            source = RegionSource(self.region_rpc, region)
-        if source is None:
-            log.warning(
-                "authoritative region %s is not reachable from this server (no federation): "
-                "namespaces and node pools are not replicated",
-                region,
-            )
-            return None
+        source = self.authoritative_source or RegionSource(self.region_rpc, region)
         backoff = self.config.replication_backoff
         self.replicator = GlobalReplicator(self, source, region, backoff=backoff)
         return self.replicator
@@ -591,15 +604,9 @@ class Server:
     ) -> GlobalWriteResponse:
         """Write in the authoritative region: here (on the leader), or forwarded there."""
         if not self.is_authoritative():
-            region = self.authoritative_region()
-            if self.region_rpc is None:
-                raise NomadicError(
-                    f'namespaces and node pools are written in the authoritative region "{region}"'
-                    f", which this server cannot reach: federate the regions "
-                    "(`nomadic server join`) or send the write to a server of that region"
-                )
+            # RegionUnavailableError names the region when none of its servers answers
             resp: GlobalWriteResponse = await self.region_rpc(
-                region, method, req, GlobalWriteResponse
+                self.authoritative_region(), method, req, GlobalWriteResponse
             )
             return resp
 
@@ -620,6 +627,40 @@ class Server:
         return sorted({**self.rpc_by_raft, **own}.get(p, p) for p in self.raft.peers())
 
     def members(self) -> list[ServerMember]:
+        """Every server of every region (WAN gossip), and the Raft peers gossip has not
+        reached yet; leadership in this region as Raft knows it."""
+        from .federation import wan_members
+
+        return wan_members(self, self.raft_members())
+
+    def regions(self) -> list[str]:
+        return self.gossip.regions() if self.gossip is not None else [self.region]
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        from nomadic.errors import RegionUnavailableError
+
+        if self.gossip is None:
+            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
+        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        from nomadic.rpc.client import rpc_addresses
+
+        if self.gossip is None:
+            return 0, "this server does not gossip (no RPC listener)"
+        return await self.gossip.join(rpc_addresses(addresses))
+
+    async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
+        """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,
+        forwarding to its leader; RegionUnavailableError when none is alive."""
+        from nomadic.errors import RegionUnavailableError
+
+        if self.cross_region is None:
+            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
+        result: T = await self.cross_region(region, method, body, reply)
+        return result
+
+    def raft_members(self) -> list[ServerMember]:
         """Every server of the Raft configuration: alive if connected, and who leads."""
         leader = self.config.raft_addr if self.is_leader() else self.raft.leader()
         found = []

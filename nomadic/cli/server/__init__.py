@@ -9,10 +9,11 @@ from nomadic.cli.registry import LazyGroup
 __all__ = ["server"]
 
 VERBS: dict[str, tuple[str, str]] = {
+    "join": ("nomadic.cli.server.join:join", "Join server nodes together"),
     "members": ("nomadic.cli.server.members:members", "Display a list of the known servers"),
 }
 
 
 @click.group(cls=LazyGroup, lazy=VERBS)
 def server() -> None:
-    """Interact with servers: members."""
+    """Interact with servers: join, members."""

@@ -66,6 +66,8 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self.drains: list[Any] = []  # drain strategies set, in order (None: disabled)
+        self.other_regions: dict[str, list[str]] = {}  # region -> HTTP addresses
+        self.joined: list[str] = []
 
     # -- helpers for tests --------------------------------------------------------------
 
@@ -239,7 +241,7 @@ class FakeServer:
         )
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
         job = self.store.snapshot().job_by_id(namespace, job_id)
         if job is None:
@@ -328,6 +330,23 @@ class FakeServer:
                 tags={"region": "global", "dc": "dc1", "build": "0.1.0", "leader": "true"},
             )
         ]
+
+    def raft_members(self) -> list[ServerMember]:
+        return self.members()
+
+    def regions(self) -> list[str]:
+        return [self.region, *sorted(self.other_regions)]
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        from nomadic.errors import RegionUnavailableError
+
+        if region not in self.other_regions:
+            raise RegionUnavailableError(f'No path to region "{region}": unknown')
+        return list(self.other_regions[region])
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        self.joined.extend(addresses)
+        return len(addresses), ""
 
     # global objects: the real endpoint (validation, delete rules) over this state
 

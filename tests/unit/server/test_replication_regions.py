@@ -1,7 +1,7 @@
 """Two real regions in one process: ``eu`` (authoritative, behind a real gRPC listener) and
 ``us``, whose leader replicates eu's namespaces and node pools and forwards its writes of
-them to eu. The cross-region call is a plain RPC to eu's address, standing in for the
-federation's region forwarding."""
+them to eu. The cross-region call (Server.cross_region) is a plain RPC to eu's address,
+standing in for the federation's WAN forwarding."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ async def regions() -> AsyncIterator[Regions]:
         assert region == "eu"
         return await pool.call(member.rpc_addr, method, body, reply, timeout=12.0)
 
-    us.region_rpc = region_rpc
+    us.cross_region = region_rpc
     await us.start()
     await us.wait_for_leader()
     try:
