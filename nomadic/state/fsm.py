@@ -76,6 +76,7 @@ _FSM_TIMERS = {
     e.MessageType.NODE_UPDATE_DRAIN: "nomad.nomad.fsm.node_drain_update",
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "nomad.nomad.fsm.node_eligibility_update",
     e.MessageType.SCHEDULER_CONFIG: "nomad.nomad.fsm.apply_scheduler_config",
+    e.MessageType.PERIODIC_LAUNCH: "nomad.nomad.fsm.upsert_periodic_launch",
 }
 
 

@@ -29,6 +29,7 @@ from nomadic.structs import Allocation, Task, TaskState
 from nomadic.structs.consts import SECOND
 
 from ..allocdir import AllocDir
+from ..artifacts import ArtifactError, fetch_task_artifacts
 from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
@@ -238,6 +239,8 @@ class TaskRunner:
             self._config = await self.ctx.run(self._build_config)
         except TemplateError as exc:
             self.post(SetupDone(error=f"Template failed: {exc}"))
+        except ArtifactError as exc:
+            self.post(SetupDone(artifact_error=str(exc)))
         except Exception as exc:  # setup touches the filesystem and user input
             log.exception(
                 "task %s of alloc %s: setup failed",
@@ -262,6 +265,8 @@ class TaskRunner:
             host_env=self.ctx.host_env,
             denylist=self.ctx.config.env_denylist,
         )
+        if self.task.artifacts:  # fetched before templates, which may read them (Nomad's order)
+            fetch_task_artifacts(self.task, env, node, task_dir.root)
         if self.task.templates:  # rendered before the task starts; env = true ones feed env
             env.update(
                 render_task_templates(self.task, env, task_dir.root, self.alloc_dir.root, node)
