@@ -88,6 +88,7 @@ from .jobextras import (
 )
 from .node import (
     Attribute,
+    ClientHostVolumeConfig,
     DrainMetadata,
     DrainSpec,
     DrainStrategy,
@@ -124,6 +125,7 @@ __all__ = [
     "CSIPluginConfig",
     "ChangeScript",
     "CheckRestart",
+    "ClientHostVolumeConfig",
     "Constraint",
     "Consul",
     "DNSConfig",

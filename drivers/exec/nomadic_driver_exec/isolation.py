@@ -81,7 +81,11 @@ class IsolatedDriver(TaskDriver):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            send_signals=True, exec=True, fs_isolation="chroot", net_isolation_modes=["host"]
+            send_signals=True,
+            exec=True,
+            fs_isolation="chroot",
+            net_isolation_modes=["host"],
+            mount_configs="all",
         )
 
     # ---- start ----------------------------------------------------------------------------

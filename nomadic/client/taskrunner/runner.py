@@ -18,6 +18,7 @@ import msgspec
 
 from nomadic.errors import DriverError, ValidationError
 from nomadic.plugin import (
+    Capabilities,
     ExecStreams,
     ExitResult,
     TaskConfig,
@@ -34,6 +35,7 @@ from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
 from ..templates import TemplateError, render_task_templates
+from ..volumes import VolumeError, task_mounts
 from .dispatch import write_dispatch_payload
 from .state import (
     CancelRestart,
@@ -241,6 +243,8 @@ class TaskRunner:
             self.post(SetupDone(error=f"Template failed: {exc}"))
         except ArtifactError as exc:
             self.post(SetupDone(artifact_error=str(exc)))
+        except VolumeError as exc:
+            self.post(SetupDone(error=f"failed to set up volumes: {exc}"))
         except Exception as exc:  # setup touches the filesystem and user input
             log.exception(
                 "task %s of alloc %s: setup failed",
@@ -253,10 +257,12 @@ class TaskRunner:
             self.post(SetupDone())
 
     def _build_config(self) -> TaskConfig:
+        node = self.ctx.node()
+        caps = self.driver.capabilities() if self.driver is not None else Capabilities()
+        mounts = task_mounts(self.alloc, self.task, node, caps)
         task_dir = self.alloc_dir.task(self.task.name)
         task_dir.build()
         write_dispatch_payload(self.alloc, self.task, task_dir.local)
-        node = self.ctx.node()
         env = build_task_env(
             self.alloc,
             self.task,
@@ -295,6 +301,7 @@ class TaskRunner:
             stderr_path=stderr,
             user=self.task.user,
             config=interpolate_value(self.task.config, env, node),
+            mounts=mounts,
         )
 
     async def _start(self) -> None:
