@@ -37,6 +37,7 @@ from .records import (
     TaskResourceUsage,
     TaskStatus,
 )
+from .tasks import TaskTable, destroy_guard
 
 __all__ = [
     "BrokenPlugin",
@@ -58,6 +59,8 @@ __all__ = [
     "TaskHandle",
     "TaskResourceUsage",
     "TaskStatus",
+    "TaskTable",
+    "destroy_guard",
     "hookimpl",
     "hookspec",
     "run_process_exec",
