@@ -134,7 +134,8 @@ def test_exec_task_writes_to_one_volume_and_reads_another(
     run(agent, tmp_path, "vol-exec", job_hcl("vol-exec", "exec", volumes, mounts, script))
     alloc = finished(agent, "vol-exec")
     stderr = agent.cli("alloc", "logs", "-stderr", alloc["ID"][:8], "t").stdout
-    assert alloc["ClientStatus"] == "complete", ([e["DisplayMessage"] for e in alloc["TaskStates"]["t"]["Events"]], stderr)
+    events = [e["DisplayMessage"] for e in alloc["TaskStates"]["t"]["Events"]]
+    assert alloc["ClientStatus"] == "complete", (events, stderr)
     out = agent.cli("alloc", "logs", alloc["ID"][:8], "t", check=True).stdout
     assert out.splitlines() == ["mode=prod", "ro-ok"]
     assert (host / "shared" / "result.txt").read_text() == "written-by-task\n"
