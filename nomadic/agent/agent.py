@@ -24,6 +24,7 @@ from aiohttp import web
 from nomadic import __version__
 from nomadic.agent.config import AgentConfig, parse_duration
 from nomadic.errors import ConfigError
+from nomadic.structs import ClientHostVolumeConfig
 from nomadic.telemetry import CollectionLoop, default_sink
 
 log = logging.getLogger("nomadic.agent")
@@ -150,6 +151,10 @@ class Agent:
                 node_class=cfg.client.node_class,
                 node_pool=cfg.client.node_pool,
                 meta=dict(cfg.client.meta),
+                host_volumes={
+                    name: ClientHostVolumeConfig(name=name, path=path, read_only=read_only)
+                    for name, (path, read_only) in cfg.client.host_volumes.items()
+                },
                 plugin_configs=cfg.plugins,
                 advertise_addr=cfg.advertise_addr,
                 http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",

@@ -5,7 +5,8 @@ A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
 failover_heartbeat_ttl wan_gossip_interval wan_failure_timeout wan_reap_timeout
 authoritative_region replication_backoff server_join { retry_join } }``,
-``client { enabled servers node_class meta }``, ``tls { rpc ca_file cert_file key_file }``,
+``client { enabled servers node_class node_pool meta max_kill_timeout host_volume "<name>" { path
+read_only } }``, ``tls { rpc ca_file cert_file key_file }``,
 ``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
 publish_node_metrics disable_hostname }`` and
 ``plugin "<driver>" { config { ... } }``.
@@ -66,6 +67,8 @@ class ClientSection:
     node_pool: str = "default"
     meta: dict[str, str] = field(default_factory=dict)
     max_kill_timeout: str = "30s"
+    # host_volume "<name>" { path = "/abs/dir" read_only = false }: name -> (path, read_only)
+    host_volumes: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -220,6 +223,10 @@ def _merge_section(section: Any, block: dict[str, Any], where: str) -> None:
             for join in value if isinstance(value, list) else [value]:
                 _merge_server_join(section, join, f"{where}.server_join")
             continue
+        if key == "host_volume" and isinstance(section, ClientSection):
+            for volumes in value if isinstance(value, list) else [value]:
+                _merge_host_volumes(section, volumes, f"{where}.host_volume")
+            continue
         if key not in fields:
             raise ConfigError(_unknown(f"{where}: unknown key {key!r}", key, list(fields)))
         setattr(section, key, _coerce(getattr(section, key), value, f"{where}.{key}"))
@@ -232,6 +239,27 @@ def _merge_server_join(section: ServerSection, block: Any, where: str) -> None:
         if key != "retry_join":
             raise ConfigError(_unknown(f"{where}: unknown key {key!r}", key, ["retry_join"]))
         section.retry_join = _coerce(section.retry_join, value, f"{where}.retry_join")
+
+
+def _merge_host_volumes(section: ClientSection, block: Any, where: str) -> None:
+    if not isinstance(block, dict):
+        raise ConfigError(f'{where}: write host_volume "<name>" {{ path = "/dir" }}')
+    for name, body in block.items():
+        body = body[0] if isinstance(body, list) and body else body
+        here = f'{where} "{name}"'
+        if not isinstance(body, dict):
+            raise ConfigError(f"{here}: must be a block with path and read_only")
+        unknown = set(body) - {"path", "read_only"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise ConfigError(_unknown(f"{here}: unknown key {key!r}", key, ["path", "read_only"]))
+        path = str(body.get("path", ""))
+        if not path.startswith("/"):
+            raise ConfigError(f"{here}: path must be an absolute path, got {path!r}")
+        if not Path(path).exists():
+            raise ConfigError(f"{here}: path {path} does not exist on this host; create it first")
+        read_only = _coerce(False, body.get("read_only", False), f"{here}.read_only")
+        section.host_volumes[name] = (path, read_only)
 
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

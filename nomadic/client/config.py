@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nomadic.structs import ClientHostVolumeConfig
 from nomadic.structs.consts import DEFAULT_DATACENTER, DEFAULT_NODE_POOL, DEFAULT_REGION, SECOND
 
 from .taskenv import DEFAULT_DENYLIST
@@ -22,6 +23,8 @@ class ClientConfig:
     node_class: str = ""
     node_pool: str = DEFAULT_NODE_POOL
     meta: dict[str, str] = field(default_factory=dict)
+    #: ``client { host_volume "<name>" { path read_only } }``
+    host_volumes: dict[str, ClientHostVolumeConfig] = field(default_factory=dict)
     servers: list[str] = field(default_factory=list)
     #: ``plugin "<name>" { config { ... } }`` blocks, by driver name.
     plugin_configs: dict[str, dict[str, Any]] = field(default_factory=dict)

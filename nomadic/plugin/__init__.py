@@ -30,12 +30,14 @@ from .records import (
     ExitResult,
     Fingerprint,
     MemoryStats,
+    MountConfig,
     ResourceUsage,
     TaskConfig,
     TaskHandle,
     TaskResourceUsage,
     TaskStatus,
 )
+from .tasks import TaskTable, destroy_guard
 
 __all__ = [
     "BrokenPlugin",
@@ -49,6 +51,7 @@ __all__ = [
     "ExitResult",
     "Fingerprint",
     "MemoryStats",
+    "MountConfig",
     "PluginManager",
     "ResourceUsage",
     "TaskConfig",
@@ -56,6 +59,8 @@ __all__ = [
     "TaskHandle",
     "TaskResourceUsage",
     "TaskStatus",
+    "TaskTable",
+    "destroy_guard",
     "hookimpl",
     "hookspec",
     "run_process_exec",

@@ -56,6 +56,15 @@ class Fingerprint(Base):
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class MountConfig(Base):
+    """A host path to mount into the task (Nomad's ``drivers.MountConfig``): host volumes."""
+
+    task_path: str
+    host_path: str
+    readonly: bool = False
+    propagation_mode: str = "private"
+
+
 class TaskConfig(Base):
     """Everything a driver needs to start one task (Nomad's ``drivers.TaskConfig``)."""
 
@@ -78,6 +87,8 @@ class TaskConfig(Base):
     stderr_path: str = ""
     user: str = ""
     config: dict[str, Any] = msgspec.field(default_factory=dict)
+    #: host volumes to mount; only given to drivers whose ``mount_configs`` is "all"
+    mounts: list[MountConfig] = msgspec.field(default_factory=list)
 
 
 class TaskHandle(Base):

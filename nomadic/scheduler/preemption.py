@@ -12,16 +12,26 @@ Nomad's ``scheduler/feasible/preemption.go`` for CPU, memory and disk:
 distance = Euclidean length of ((ask - used) / ask) over (memory, cpu, disk); once more of
 one job's allocs would be preempted than its ``migrate.max_parallel``, each further one
 costs 50 more, so preemptions spread over jobs rather than take a whole service down.
-Port and device preemption are not modelled (Nomad has separate paths for them).
+
+Ports and devices have their own paths, as in Nomad (``PreemptForNetwork``,
+``PreemptForDevice``):
+
+    ports: the allocations holding the static ports the group asks for are evicted when every
+      one of them may be (a port the node itself reserves, or one held by a job that is not
+      10 priority lower, cannot be freed)
+    devices: per matching device group, take eligible holders lowest priority first (most
+      instances first on a tie) until enough instances are free; of the groups where that
+      works, evict from the one whose victims' priorities sum lowest
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from nomadic.structs import Allocation, Node
+from nomadic.structs import Allocation, Node, NodeDeviceResource
 from nomadic.structs.funcs import node_available
 
 __all__ = [
@@ -119,14 +129,75 @@ class Preemptor:
             return []
         return self._filter_superset(picked, remaining, ask)
 
+    def eligible(self, alloc: Allocation) -> bool:
+        """Live, and of a job at least PRIORITY_DELTA lower (never the placing job's own)."""
+        job = alloc.job
+        return (
+            job is not None
+            and not alloc.terminal()
+            and (self.job_priority - job.priority >= PRIORITY_DELTA)
+        )
+
+    def preempt_for_ports(self, current: Iterable[Allocation], ports: set[int]) -> list[Allocation]:
+        """The allocations holding any of ``ports``, or [] unless every holder may go."""
+        holders = [
+            a
+            for a in current
+            if not a.client_terminal() and ports.intersection(a.allocated_resources.ports())
+        ]
+        if not holders or not all(self.eligible(a) for a in holders):
+            return []
+        return holders
+
+    def preempt_for_device(
+        self,
+        node: Node,
+        current: list[Allocation],
+        count: int,
+        matches: Callable[[NodeDeviceResource], bool],
+    ) -> list[Allocation]:
+        """The cheapest set of allocations whose device instances make ``count`` free in one
+        matching device group, or []."""
+        held: dict[tuple[str, str], Allocation] = {}
+        for alloc in current:
+            if not alloc.client_terminal():
+                for device in alloc.allocated_resources.device_ids():
+                    held[device] = alloc
+        best: list[Allocation] = []
+        best_cost = 0
+        for group in node.node_resources.devices:
+            if not matches(group):
+                continue
+            key = group.id_tuple()
+            healthy = [i.id for i in group.instances if i.healthy]
+            free = sum(1 for i in healthy if (key, i) not in held)
+            holders: dict[str, tuple[Allocation, int]] = {}
+            for instance in healthy:
+                holder = held.get((key, instance))
+                if holder is not None and self.eligible(holder):
+                    prev = holders.get(holder.id, (holder, 0))
+                    holders[holder.id] = (holder, prev[1] + 1)
+            ordered = sorted(
+                holders.values(), key=lambda h: (h[0].job.priority if h[0].job else 0, -h[1])
+            )
+            picked: list[Allocation] = []
+            for alloc, instances in ordered:
+                if free >= count:
+                    break
+                picked.append(alloc)
+                free += instances
+            if free < count or not picked:
+                continue
+            cost = sum(a.job.priority for a in picked if a.job is not None)
+            if not best or cost < best_cost:
+                best, best_cost = picked, cost
+        return best
+
     def _grouped_candidates(self, current: list[Allocation]) -> list[list[_Candidate]]:
         by_priority: dict[int, list[_Candidate]] = {}
         for alloc in current:
             job = alloc.job
-            if job is None or alloc.terminal():
-                continue
-            # also skips the placing job's own allocs (same priority)
-            if self.job_priority - job.priority < PRIORITY_DELTA:
+            if job is None or not self.eligible(alloc):
                 continue
             tg = job.lookup_task_group(alloc.task_group)
             migrate = (tg.migrate if tg is not None else None) or job.migrate

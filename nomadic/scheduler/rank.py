@@ -22,7 +22,9 @@ from nomadic.structs import (
     AllocatedTaskResources,
     Allocation,
     Job,
+    NetworkResource,
     Node,
+    RequestedDevice,
     Resources,
     TaskGroup,
 )
@@ -39,7 +41,7 @@ from nomadic.structs.funcs import (
 
 from .constraint import check_constraint, resolve_target
 from .context import NORM_SCORE, EvalContext, NodeUsage
-from .device import DEVICE_NO_MATCH, DeviceAllocator
+from .device import DEVICE_NO_MATCH, DeviceAllocator, device_meets_constraints
 from .feasible import FeasibleIterator
 from .network import PortIndex
 from .preemption import Preemptor
@@ -164,52 +166,96 @@ class BinPackIterator:
                 return option
 
     def _fit(self, option: RankedNode) -> bool:
+        """Ports, devices, then resources; with ``evict``, a static port or device held by
+        lower-priority allocations frees them and the fit starts over without them."""
+        evicted: list[Allocation] = []
+        while True:
+            verdict = self._try_fit(option, evicted)
+            if isinstance(verdict, bool):
+                return verdict
+            evicted += verdict
+
+    def _try_fit(self, option: RankedNode, evicted: list[Allocation]) -> bool | list[Allocation]:
+        """True/False, or more allocations to evict before trying again."""
         assert self.tg is not None
         node, tg = option.node, self.tg
         usage = self.ctx.proposed_usage(node)
+        if evicted:
+            usage = _without(usage, evicted)
         option.usage = usage
         if usage.collision:
             self.ctx.exhausted_node(node, DIMENSION_PORT_COLLISION)
             return False
         shared = AllocatedSharedResources(disk_mb=tg.ephemeral_disk.size_mb)
         ports: PortIndex | None = None
-        if tg.networks:
-            ports = PortIndex(node, usage.ports, self.ctx.rng)
-            offer, err = ports.assign(tg.networks[0])
+        asks: list[tuple[str | None, NetworkResource]] = (
+            [(None, tg.networks[0])] if tg.networks else []
+        )
+        asks += [(t.name, t.resources.networks[0]) for t in tg.tasks if t.resources.networks]
+        tasks: dict[str, AllocatedTaskResources] = {
+            t.name: _task_resources(t.resources) for t in tg.tasks
+        }
+        for task_name, ask in asks:
+            if ports is None:
+                ports = PortIndex(node, usage.ports, self.ctx.rng)
+            offer, err = ports.assign(ask)
             if offer is None:
+                more = self._evict_for_ports(option, evicted, ask, usage) if self.evict else []
+                if more:
+                    return more
                 self.ctx.exhausted_node(node, f"network: {err}")
                 return False
-            shared.networks = [offer]
-            shared.ports = ports.port_mappings(offer)
-        tasks: dict[str, AllocatedTaskResources] = {}
+            if task_name is None:
+                shared.networks = [offer]
+                shared.ports = ports.port_mappings(offer)
+            else:
+                tasks[task_name].networks = [offer]
         devices: DeviceAllocator | None = None
         for task in tg.tasks:
-            res = task.resources
-            tr = _task_resources(res)
-            if res.networks:
-                if ports is None:
-                    ports = PortIndex(node, usage.ports, self.ctx.rng)
-                offer, err = ports.assign(res.networks[0])
-                if offer is None:
-                    self.ctx.exhausted_node(node, f"network: {err}")
-                    return False
-                tr.networks = [offer]
-            for request in res.devices:
+            for request in task.resources.devices:
                 if devices is None:
-                    devices = DeviceAllocator(self.ctx, node, option.proposed_allocs(self.ctx))
+                    live = _excluding(option.proposed_allocs(self.ctx), evicted)
+                    devices = DeviceAllocator(self.ctx, node, live)
                 device = devices.assign(request)
                 if device is None:
+                    more = self._evict_for_device(option, evicted, request) if self.evict else []
+                    if more:
+                        return more
                     self.ctx.exhausted_node(node, f"devices: {DEVICE_NO_MATCH}")
                     return False
-                tr.devices.append(device)
-            tasks[task.name] = tr
-        if not self._score(option, usage, tasks, shared):
+                tasks[task.name].devices.append(device)
+        if not self._score(option, usage, tasks, shared, evicted=evicted):
             return False
         device_score = devices.affinity_score() if devices is not None else None
         if device_score is not None:
             option.scores.append(device_score)
             self.ctx.score_node(node, "devices", device_score)
         return True
+
+    def _evict_for_ports(
+        self, option: RankedNode, evicted: list[Allocation], ask: NetworkResource, usage: NodeUsage
+    ) -> list[Allocation]:
+        wanted = {p.value for p in ask.reserved_ports} & usage.ports
+        live = _excluding(option.proposed_allocs(self.ctx), evicted)
+        return self._preemptor().preempt_for_ports(live, wanted) if wanted else []
+
+    def _evict_for_device(
+        self, option: RankedNode, evicted: list[Allocation], request: RequestedDevice
+    ) -> list[Allocation]:
+        live = _excluding(option.proposed_allocs(self.ctx), evicted)
+        return self._preemptor().preempt_for_device(
+            option.node,
+            live,
+            request.count,
+            lambda group: device_meets_constraints(self.ctx, request, group),
+        )
+
+    def _preemptor(self) -> Preemptor:
+        planned: dict[tuple[str, str], int] = {}
+        for allocs in self.ctx.plan.node_preemptions.values():
+            for a in allocs:
+                planned[(a.namespace, a.job_id)] = planned.get((a.namespace, a.job_id), 0) + 1
+        return Preemptor(self.priority, planned)
 
     def _score(
         self,
@@ -218,6 +264,7 @@ class BinPackIterator:
         tasks: dict[str, AllocatedTaskResources],
         shared: AllocatedSharedResources,
         ask: tuple[int, int, int, list[int]] | None = None,
+        evicted: list[Allocation] | None = None,
     ) -> bool:
         """Fit and score the node with the candidate added (allocs_fit's checks, in order).
         ``ask``: the candidate's (cpu, memory, disk, ports), when already known."""
@@ -237,8 +284,9 @@ class BinPackIterator:
             dimension = DIMENSION_DISK
         elif ports and _collides(ports, usage.ports):
             dimension = DIMENSION_PORT_COLLISION
+        option.preempted_allocs = list(evicted or [])
         if dimension:
-            freed = self._preempt(option, tasks, shared) if self.evict else None
+            freed = self._preempt(option, tasks, shared, evicted or []) if self.evict else None
             if freed is None:
                 self.ctx.exhausted_node(node, dimension)
                 return False
@@ -258,29 +306,43 @@ class BinPackIterator:
         option: RankedNode,
         tasks: dict[str, AllocatedTaskResources],
         shared: AllocatedSharedResources,
+        evicted: list[Allocation],
     ) -> tuple[int, int, int] | None:
-        """Lower-priority allocations whose eviction makes the candidate fit (recorded on the
-        option), as the (cpu, memory, disk) they free; None when there are none."""
-        node = option.node
-        proposed = option.proposed_allocs(self.ctx)
+        """Lower-priority allocations whose eviction makes the candidate fit (added to the
+        option's), as the (cpu, memory, disk) they free; None when there are none."""
+        live = _excluding(option.proposed_allocs(self.ctx), evicted)
         candidate = Allocation(allocated_resources=AllocatedResources(tasks=tasks, shared=shared))
-        planned: dict[tuple[str, str], int] = {}
-        for allocs in self.ctx.plan.node_preemptions.values():
-            for a in allocs:
-                planned[(a.namespace, a.job_id)] = planned.get((a.namespace, a.job_id), 0) + 1
-        preemptor = Preemptor(self.priority, planned)
-        victims = preemptor.preempt_for_task_group(
-            node, proposed, candidate.allocated_resources.comparable()
+        victims = self._preemptor().preempt_for_task_group(
+            option.node, live, candidate.allocated_resources.comparable()
         )
         if not victims:
             return None
-        option.preempted_allocs = victims
+        option.preempted_allocs = [*evicted, *victims]
         cpu = mem = disk = 0
         for alloc in victims:
             if not alloc.client_terminal():
                 c, m, d = alloc.allocated_resources.comparable()
                 cpu, mem, disk = cpu + c, mem + m, disk + d
         return cpu, mem, disk
+
+
+def _excluding(allocs: list[Allocation], evicted: list[Allocation]) -> list[Allocation]:
+    if not evicted:
+        return allocs
+    gone = {a.id for a in evicted}
+    return [a for a in allocs if a.id not in gone]
+
+
+def _without(usage: NodeUsage, evicted: list[Allocation]) -> NodeUsage:
+    """``usage`` as it would be once ``evicted`` are gone."""
+    out = usage.copy()
+    for alloc in evicted:
+        if alloc.client_terminal():
+            continue
+        c, m, d = alloc.allocated_resources.comparable()
+        out.cpu, out.mem, out.disk = out.cpu - c, out.mem - m, out.disk - d
+        out.ports.difference_update(alloc.allocated_resources.ports())
+    return out
 
 
 def _task_resources(res: Resources) -> AllocatedTaskResources:

@@ -42,6 +42,8 @@ from .select import (
     service_limit,
 )
 from .spread import SpreadIterator
+from .volumes import HostVolumeChecker
+from .volumes import escapes_class as volumes_escape_class
 
 __all__ = ["GenericStack", "SelectOptions", "Stack", "SystemStack"]
 
@@ -78,6 +80,8 @@ class GenericStack:
         # Group checks: drivers before constraints, as a missing driver is the cheaper test.
         self.tg_drivers = DriverChecker(ctx)
         self.tg_constraint = ConstraintChecker(ctx)
+        # Host volumes: a dictionary lookup per requested volume.
+        self.tg_host_volumes = HostVolumeChecker(ctx)
         # Devices last: their constraints look inside every device group of the node.
         self.tg_devices = DeviceChecker(ctx)
         # The wrapper caches the verdicts per computed node class.
@@ -85,7 +89,7 @@ class GenericStack:
             ctx,
             self.source,
             [self.job_constraint],
-            [self.tg_drivers, self.tg_constraint, self.tg_devices],
+            [self.tg_drivers, self.tg_constraint, self.tg_host_volumes, self.tg_devices],
         )
         # distinct_* depend on the plan so far, so they run after the cacheable checks.
         self.distinct_hosts = DistinctHostsIterator(ctx, self.wrapped)
@@ -150,8 +154,11 @@ class GenericStack:
             constraints += task.constraints
         self.tg_drivers.set_drivers({task.driver for task in tg.tasks})
         self.tg_constraint.set_constraints(constraints)
+        self.tg_host_volumes.set_volumes(options.alloc_name, tg.volumes)
         self.tg_devices.set_task_group(tg)
-        self.ctx.eligibility.group_escaped[tg.name] = any(escapes_class(c) for c in constraints)
+        self.ctx.eligibility.group_escaped[tg.name] = any(
+            escapes_class(c) for c in constraints
+        ) or volumes_escape_class(tg.volumes)
         self.wrapped.set_task_group(tg.name)
         self.distinct_hosts.set_task_group(tg)
         self.distinct_property.set_task_group(tg)
@@ -182,12 +189,13 @@ class SystemStack:
         self.job_constraint = ConstraintChecker(ctx)
         self.tg_drivers = DriverChecker(ctx)
         self.tg_constraint = ConstraintChecker(ctx)
+        self.tg_host_volumes = HostVolumeChecker(ctx)
         self.tg_devices = DeviceChecker(ctx)
         self.wrapped = FeasibilityWrapper(
             ctx,
             self.source,
             [self.job_constraint],
-            [self.tg_drivers, self.tg_constraint, self.tg_devices],
+            [self.tg_drivers, self.tg_constraint, self.tg_host_volumes, self.tg_devices],
         )
         # distinct_property still limits how many nodes per property value run the group.
         self.distinct_property = DistinctPropertyIterator(ctx, self.wrapped)
@@ -214,6 +222,7 @@ class SystemStack:
             constraints += task.constraints
         self.tg_drivers.set_drivers({task.driver for task in tg.tasks})
         self.tg_constraint.set_constraints(constraints)
+        self.tg_host_volumes.set_volumes(options.alloc_name if options else "", tg.volumes)
         self.tg_devices.set_task_group(tg)
         self.wrapped.set_task_group(tg.name)
         self.distinct_property.set_task_group(tg)

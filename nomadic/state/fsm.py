@@ -78,6 +78,7 @@ _FSM_TIMERS = {
     e.MessageType.NODE_UPDATE_DRAIN: "nomad.nomad.fsm.node_drain_update",
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "nomad.nomad.fsm.node_eligibility_update",
     e.MessageType.SCHEDULER_CONFIG: "nomad.nomad.fsm.apply_scheduler_config",
+    e.MessageType.PERIODIC_LAUNCH: "nomad.nomad.fsm.upsert_periodic_launch",
     e.MessageType.NAMESPACE_UPSERT: "nomad.nomad.fsm.apply_namespace_upsert",
     e.MessageType.NAMESPACE_DELETE: "nomad.nomad.fsm.apply_namespace_delete",
     e.MessageType.NODE_POOL_UPSERT: "nomad.nomad.fsm.apply_node_pool_upsert",

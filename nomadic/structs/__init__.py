@@ -95,6 +95,7 @@ from .jobextras import (
 )
 from .node import (
     Attribute,
+    ClientHostVolumeConfig,
     DrainMetadata,
     DrainSpec,
     DrainStrategy,
@@ -131,6 +132,7 @@ __all__ = [
     "CSIPluginConfig",
     "ChangeScript",
     "CheckRestart",
+    "ClientHostVolumeConfig",
     "Constraint",
     "Consul",
     "DNSConfig",

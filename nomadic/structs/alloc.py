@@ -94,6 +94,7 @@ class TaskEvent(Base):
     fails_task: bool = False
     restart_reason: str = ""
     setup_error: str = ""
+    download_error: str = ""
     driver_error: str = ""
     exit_code: int = 0
     signal: int = 0

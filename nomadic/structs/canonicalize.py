@@ -311,9 +311,12 @@ def warnings(job: Job) -> list[str]:
     return these as Nomad's ``Warnings``, so a user is not silently surprised)."""
     found: list[str] = []
     for tg in job.task_groups:
-        if tg.volumes:
-            names = ", ".join(sorted(tg.volumes))
-            found.append(f"group {tg.name!r}: volumes ({names}) are kept, but not mounted yet")
+        csi = sorted(name for name, v in tg.volumes.items() if v.type == "csi")
+        if csi:
+            found.append(
+                f"group {tg.name!r}: CSI volumes ({', '.join(csi)}) are kept, but nomadic runs "
+                "no CSI plugins: they are not mounted (host volumes are)"
+            )
         for task in tg.tasks:
             where = f"task {task.name!r} in group {tg.name!r}"
             if task.vault is not None:

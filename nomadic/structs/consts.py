@@ -71,6 +71,8 @@ TASK_KILLING: Final = "Killing"
 TASK_KILLED: Final = "Killed"
 TASK_SIBLING_FAILED: Final = "Sibling Task Failed"
 TASK_SETUP_FAILURE: Final = "Setup Failure"
+TASK_DOWNLOADING_ARTIFACTS: Final = "Downloading Artifacts"
+TASK_ARTIFACT_DOWNLOAD_FAILED: Final = "Failed Artifact Download"
 TASK_RESTART_SIGNAL: Final = "Restart Signaled"
 TASK_SIGNALING: Final = "Signaling"
 

@@ -214,6 +214,8 @@ def compute_node_class(node: Node) -> str:
             name: [info.detected, info.healthy] for name, info in sorted(node.drivers.items())
         },
     }
+    if node.host_volumes:  # only then, so classes of nodes without volumes stay put
+        payload["host_volumes"] = sorted([v.name, v.read_only] for v in node.host_volumes.values())
     if node.node_resources.devices:  # only then, so classes of nodes without devices stay put
         payload["devices"] = sorted(
             [g.id_tuple(), json.dumps(msgspec.to_builtins(g.attributes), sort_keys=True)]

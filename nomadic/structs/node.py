@@ -98,6 +98,14 @@ class DriverInfo(Base):
     update_time: str = ""
 
 
+class ClientHostVolumeConfig(Base):
+    """A host volume a client offers (``client { host_volume "<name>" { path read_only } }``)."""
+
+    name: str = ""
+    path: str = ""
+    read_only: bool = False
+
+
 class NodeEvent(Base):
     message: str = ""
     subsystem: str = ""
@@ -150,6 +158,7 @@ class Node(Base):
     node_pool: str = DEFAULT_NODE_POOL
     computed_class: str = ""
     drivers: dict[str, DriverInfo] = msgspec.field(default_factory=dict)
+    host_volumes: dict[str, ClientHostVolumeConfig] = msgspec.field(default_factory=dict)
     status: str = NODE_STATUS_INIT
     status_description: str = ""
     status_updated_at: int = 0

@@ -115,6 +115,13 @@ def _binds(config: TaskConfig, spec: TaskSpec, plugin: PluginConfig) -> list[str
             )
         parts[0] = _host_path(config, parts[0], plugin, f"volume {volume!r}")
         binds.append(":".join(parts))
+    # host volumes the operator configured (client host_volume) need no volumes.enabled
+    for m in config.mounts:
+        mode = "ro" if m.readonly else "rw"
+        propagation = {"host-to-task": "rslave", "bidirectional": "rshared"}.get(
+            m.propagation_mode, "rprivate"
+        )
+        binds.append(f"{m.host_path}:{m.task_path}:{mode},{propagation}")
     return binds
 
 

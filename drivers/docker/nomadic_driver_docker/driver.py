@@ -30,6 +30,8 @@ from nomadic.plugin import (
     TaskHandle,
     TaskResourceUsage,
     TaskStatus,
+    TaskTable,
+    destroy_guard,
 )
 
 from . import stats
@@ -67,8 +69,8 @@ class DockerDriver(TaskDriver):
         self.plugin = PluginConfig()
         self._client: Any = None
         self._gc: ImageGC | None = None
-        self._tasks: dict[str, _Task] = {}
-        self._lock = threading.Lock()
+        self._tasks: TaskTable[_Task] = TaskTable("docker")
+        self._lock = threading.Lock()  # the docker client
 
     def set_config(self, config: dict[str, Any]) -> None:
         self.plugin = PluginConfig.parse(config)
@@ -141,8 +143,7 @@ class DockerDriver(TaskDriver):
     def start_task(self, config: TaskConfig) -> TaskHandle:
         import docker.errors
 
-        if config.id in self._tasks:
-            raise DriverError(f"task {config.id} is already started")
+        self._tasks.check_new(config.id)
         spec = TaskSpec.parse(config.name, config.config)
         client = self.client()
         args = create_args(config, spec, self.plugin)
@@ -208,8 +209,7 @@ class DockerDriver(TaskDriver):
         self._watch(task)
 
     def _watch(self, task: _Task) -> None:
-        with self._lock:
-            self._tasks[task.handle.task_id] = task
+        self._tasks.add(task.handle.task_id, task)
         threading.Thread(
             target=self._wait_loop,
             args=(task,),
@@ -260,16 +260,13 @@ class DockerDriver(TaskDriver):
         task.done.wait(10.0)
 
     def destroy_task(self, task_id: str, force: bool = False) -> None:
-        with self._lock:
-            task = self._tasks.get(task_id)
+        task = self._tasks.find(task_id)
         if task is None:
             return
-        if not task.done.is_set():
-            if not force:
-                raise DriverError(f"task {task_id} is still running; stop it or destroy with force")
-            self.stop_task(task_id, 0.0, "SIGKILL")
-        with self._lock:
-            self._tasks.pop(task_id, None)
+        destroy_guard(
+            task_id, not task.done.is_set(), force, lambda: self.stop_task(task_id, 0.0, "SIGKILL")
+        )
+        self._tasks.remove(task_id)
         if self.plugin.gc_container:
             self._remove(task.container_id)
         if self._gc is not None:
@@ -379,11 +376,7 @@ class DockerDriver(TaskDriver):
             raise DriverError(f"removing container {container_id[:12]}: {_short(exc)}") from exc
 
     def _get(self, task_id: str) -> _Task:
-        with self._lock:
-            task = self._tasks.get(task_id)
-        if task is None:
-            raise DriverError(f"docker: no task with ID {task_id!r}")
-        return task
+        return self._tasks.get(task_id)
 
 
 def _exit_result(state: dict[str, Any], signalled: int) -> ExitResult:

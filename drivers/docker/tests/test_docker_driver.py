@@ -15,7 +15,7 @@ from docker_env import IMAGE, REASON
 from nomadic_driver_docker import DockerDriver
 
 from nomadic.errors import ConfigError, DriverError
-from nomadic.plugin import PluginManager, TaskConfig
+from nomadic.plugin import MountConfig, PluginManager, TaskConfig
 from nomadic.testing.agent_process import free_port
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON)
@@ -301,3 +301,25 @@ def test_gc_container_false_keeps_the_stopped_container(tmp_path: Path) -> None:
     container = docker.from_env().containers.get(handle.driver_state["container_id"])
     assert container.status == "exited"
     container.remove()
+
+
+def test_host_volume_mounts_are_bound_read_write_and_read_only(tmp_path: Path) -> None:
+    """Client host volumes arrive as ``TaskConfig.mounts``: bound without volumes.enabled."""
+    data, conf = tmp_path / "data", tmp_path / "conf"
+    data.mkdir()
+    conf.mkdir()
+    (conf / "app.conf").write_text("port=8080\n")
+    cfg = task(
+        tmp_path,
+        {
+            "command": "sh",
+            "args": ["-c", "cat /etc/app/app.conf; echo hi > /data/out; touch /etc/app/x || :"],
+        },
+    )
+    cfg.mounts = [
+        MountConfig(task_path="/data", host_path=str(data)),
+        MountConfig(task_path="/etc/app", host_path=str(conf), readonly=True),
+    ]
+    assert run(make_driver(), cfg) == "port=8080\n"
+    assert (data / "out").read_text() == "hi\n"
+    assert not (conf / "x").exists()

@@ -39,6 +39,8 @@ from nomadic.plugin import (
     TaskHandle,
     TaskResourceUsage,
     TaskStatus,
+    TaskTable,
+    destroy_guard,
     run_process_exec,
 )
 
@@ -72,8 +74,7 @@ class IsolatedDriver(TaskDriver):
 
     def __init__(self) -> None:
         super().__init__()
-        self._tasks: dict[str, _Task] = {}
-        self._lock = threading.Lock()
+        self._tasks: TaskTable[_Task] = TaskTable(self.name)
 
     def task_command(self, config: TaskConfig) -> tuple[list[str], str, sandbox.Isolation]:
         """(argv, working directory, isolation) for a task; raise DriverError for bad config."""
@@ -81,13 +82,16 @@ class IsolatedDriver(TaskDriver):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            send_signals=True, exec=True, fs_isolation="chroot", net_isolation_modes=["host"]
+            send_signals=True,
+            exec=True,
+            fs_isolation="chroot",
+            net_isolation_modes=["host"],
+            mount_configs="all",
         )
 
     # ---- start ----------------------------------------------------------------------------
     def start_task(self, config: TaskConfig) -> TaskHandle:
-        if config.id in self._tasks:
-            raise DriverError(f"task {config.id} is already started")
+        self._tasks.check_new(config.id)
         argv, cwd, iso = self.task_command(config)
         state = sandbox.state_dir(config.id)
         cgroup = None
@@ -168,8 +172,7 @@ class IsolatedDriver(TaskDriver):
             cgroup=cgroups.TaskCgroup(int(cg["version"]), dict(cg["dirs"])) if cg else None,
             started_at=started_at,
         )
-        with self._lock:
-            self._tasks[handle.task_id] = task
+        self._tasks.add(handle.task_id, task)
         return task
 
     # ---- wait -----------------------------------------------------------------------------
@@ -242,19 +245,16 @@ class IsolatedDriver(TaskDriver):
         self._send(task, _signal(signal, self.kill_signal))
 
     def destroy_task(self, task_id: str, force: bool = False) -> None:
-        with self._lock:
-            task = self._tasks.get(task_id)
+        task = self._tasks.find(task_id)
         if task is None:
             return
-        if not task.done.is_set():
-            if not force:
-                raise DriverError(f"task {task_id} is still running; stop it or destroy with force")
-            self.stop_task(task_id, 0.0, "SIGKILL")
+        destroy_guard(
+            task_id, not task.done.is_set(), force, lambda: self.stop_task(task_id, 0.0, "SIGKILL")
+        )
         shutil.rmtree(task.state, ignore_errors=True)
         if task.cgroup is not None:
             task.cgroup.remove()  # normally gone already: the executor removes it
-        with self._lock:
-            self._tasks.pop(task_id, None)
+        self._tasks.remove(task_id)
 
     # ---- inspect, stats, exec, recover ----------------------------------------------------
     def inspect_task(self, task_id: str) -> TaskStatus:
@@ -332,11 +332,7 @@ class IsolatedDriver(TaskDriver):
         ).start()
 
     def _get(self, task_id: str) -> _Task:
-        with self._lock:
-            task = self._tasks.get(task_id)
-        if task is None:
-            raise DriverError(f"{self.name}: no task with ID {task_id!r}")
-        return task
+        return self._tasks.get(task_id)
 
 
 def _executor(mode: str, state: Path) -> list[str]:

@@ -189,6 +189,11 @@ def build_spec(
         "cap_drop": cap_numbers(iso.cap_drop, config.name),
     }
     if not iso.enabled:
+        if config.mounts:
+            raise DriverError(
+                f"task {config.name!r}: volume mounts need isolation, which is off here "
+                f"({isolation_problem() or 'disabled in the plugin config'})"
+            )
         if os.geteuid() != 0 or not config.user:
             spec["uid"], spec["gid"], spec["groups"] = os.getuid(), os.getgid(), os.getgroups()
         return spec
@@ -199,6 +204,10 @@ def build_spec(
     shared = Path(config.alloc_dir) / "alloc"
     if config.alloc_dir and shared.is_dir() and shared != root:
         mounts.append({"src": str(shared), "dst": "/alloc", "readonly": False})
+    for m in config.mounts:  # host volumes: after chroot_env, so they may sit inside it
+        dst = os.path.normpath("/" + m.task_path.lstrip("/"))
+        _check_mount_point(dst, iso.chroot_env, config.name)
+        mounts.append({"src": m.host_path, "dst": dst, "readonly": m.readonly})
     spec.update(
         root=str(root),
         mounts=mounts,
@@ -211,3 +220,18 @@ def build_spec(
         },
     )
     return spec
+
+
+def _check_mount_point(dst: str, chroot_env: dict[str, str], task: str) -> None:
+    """A volume inside a read-only chroot_env bind (``/etc/app``) needs its mount point to
+    exist already: creating it would write into the host's directory."""
+    for src, inside in chroot_env.items():
+        inside = os.path.normpath(inside)
+        if dst == inside or dst.startswith(inside.rstrip("/") + "/"):
+            host = os.path.join(src, os.path.relpath(dst, inside))
+            if not os.path.isdir(host):
+                raise DriverError(
+                    f"task {task!r}: volume_mount destination {dst} lies inside {inside}, which "
+                    f"the chroot shares read-only with the host, and {host} does not exist; "
+                    "mount the volume somewhere else (e.g. /srv/...) or under local/"
+                )

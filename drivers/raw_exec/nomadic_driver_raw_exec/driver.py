@@ -33,6 +33,8 @@ from nomadic.plugin import (
     TaskHandle,
     TaskResourceUsage,
     TaskStatus,
+    TaskTable,
+    destroy_guard,
     run_process_exec,
 )
 
@@ -60,8 +62,7 @@ class RawExecDriver(TaskDriver):
     def __init__(self) -> None:
         super().__init__()
         self.enabled = False
-        self._tasks: dict[str, _Task] = {}
-        self._lock = threading.Lock()
+        self._tasks: TaskTable[_Task] = TaskTable("raw_exec")
 
     def set_config(self, config: dict[str, Any]) -> None:
         unknown = sorted(set(config) - {"enabled"})
@@ -94,8 +95,7 @@ class RawExecDriver(TaskDriver):
         )
 
     def start_task(self, config: TaskConfig) -> TaskHandle:
-        if config.id in self._tasks:
-            raise DriverError(f"task {config.id} is already started")
+        self._tasks.check_new(config.id)
         argv, cwd = self._command(config)
         stdout = process.open_output(config.stdout_path)
         stderr = process.open_output(config.stderr_path)
@@ -126,8 +126,7 @@ class RawExecDriver(TaskDriver):
         )
         task = _Task(handle, popen.pid, started, time.time_ns(), cwd, process.Waiter())
         task.waiter.watch_child(popen)
-        with self._lock:
-            self._tasks[config.id] = task
+        self._tasks.add(config.id, task)
         return handle
 
     def _command(self, config: TaskConfig) -> tuple[list[str], str]:
@@ -169,16 +168,16 @@ class RawExecDriver(TaskDriver):
         task.waiter.done.wait(5.0)
 
     def destroy_task(self, task_id: str, force: bool = False) -> None:
-        with self._lock:
-            task = self._tasks.get(task_id)
+        task = self._tasks.find(task_id)
         if task is None:
             return
-        if not task.waiter.done.is_set():
-            if not force:
-                raise DriverError(f"task {task_id} is still running; stop it or destroy with force")
-            self.stop_task(task_id, 0.0, "SIGKILL")
-        with self._lock:
-            self._tasks.pop(task_id, None)
+        destroy_guard(
+            task_id,
+            not task.waiter.done.is_set(),
+            force,
+            lambda: self.stop_task(task_id, 0.0, "SIGKILL"),
+        )
+        self._tasks.remove(task_id)
 
     def inspect_task(self, task_id: str) -> TaskStatus:
         task = self._get(task_id)
@@ -263,8 +262,7 @@ class RawExecDriver(TaskDriver):
             raise DriverError(f"task {handle.task_id}: process {pid} is no longer running")
         task = _Task(handle, pid, started, int(started * 1e9), cwd, process.Waiter())
         task.waiter.watch_foreign(pid, started)
-        with self._lock:
-            self._tasks[handle.task_id] = task
+        self._tasks.add(handle.task_id, task)
 
     @staticmethod
     def _tree(task: _Task) -> list[psutil.Process]:
@@ -272,11 +270,7 @@ class RawExecDriver(TaskDriver):
         return process.tree(task.pid) if process.alive(task.pid, task.started) else []
 
     def _get(self, task_id: str) -> _Task:
-        with self._lock:
-            task = self._tasks.get(task_id)
-        if task is None:
-            raise DriverError(f"raw_exec: no task with ID {task_id!r}")
-        return task
+        return self._tasks.get(task_id)
 
     @staticmethod
     def _signal(name: str, default: signal.Signals) -> signal.Signals:

@@ -112,6 +112,7 @@ def fingerprint_node(
         node_class=config.node_class,
         node_pool=config.node_pool,
         drivers=dict(drivers),
+        host_volumes=dict(config.host_volumes),
     )
     node.node_resources.devices = list(devices)
     node.computed_class = computed_class(node)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from nomadic.structs import TaskEvent
 from nomadic.structs.consts import (
+    TASK_ARTIFACT_DOWNLOAD_FAILED,
+    TASK_DOWNLOADING_ARTIFACTS,
     TASK_DRIVER_FAILURE,
     TASK_KILLED,
     TASK_KILLING,
@@ -26,6 +28,8 @@ from nomadic.structs.consts import (
 from ..durations import go_duration
 
 __all__ = [
+    "artifact_download_failed",
+    "downloading_artifacts",
     "driver_failure",
     "killed",
     "killing",
@@ -47,6 +51,21 @@ def received(now: int) -> TaskEvent:
 
 def task_setup(now: int, message: str = "Building Task Directory") -> TaskEvent:
     return TaskEvent(type=TASK_SETUP, time=now, message=message, display_message=message)
+
+
+def downloading_artifacts(now: int) -> TaskEvent:
+    message = "Client is downloading artifacts"
+    return TaskEvent(type=TASK_DOWNLOADING_ARTIFACTS, time=now, display_message=message)
+
+
+def artifact_download_failed(now: int, error: str) -> TaskEvent:
+    return TaskEvent(
+        type=TASK_ARTIFACT_DOWNLOAD_FAILED,
+        time=now,
+        download_error=error,
+        display_message=error,
+        details={"download_error": error},
+    )
 
 
 def setup_failure(now: int, error: str) -> TaskEvent:

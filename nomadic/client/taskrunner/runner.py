@@ -18,6 +18,7 @@ import msgspec
 
 from nomadic.errors import DriverError, ValidationError
 from nomadic.plugin import (
+    Capabilities,
     ExecStreams,
     ExitResult,
     TaskConfig,
@@ -29,10 +30,12 @@ from nomadic.structs import Allocation, Task, TaskState
 from nomadic.structs.consts import SECOND
 
 from ..allocdir import AllocDir
+from ..artifacts import ArtifactError, fetch_task_artifacts
 from ..context import RunnerContext, now_ns
 from ..logs import TaskLogs
 from ..taskenv import build_task_env, interpolate_value
 from ..templates import TemplateError, render_task_templates
+from ..volumes import VolumeError, task_mounts
 from .dispatch import write_dispatch_payload
 from .state import (
     CancelRestart,
@@ -238,6 +241,10 @@ class TaskRunner:
             self._config = await self.ctx.run(self._build_config)
         except TemplateError as exc:
             self.post(SetupDone(error=f"Template failed: {exc}"))
+        except ArtifactError as exc:
+            self.post(SetupDone(artifact_error=str(exc)))
+        except VolumeError as exc:
+            self.post(SetupDone(error=f"failed to set up volumes: {exc}"))
         except Exception as exc:  # setup touches the filesystem and user input
             log.exception(
                 "task %s of alloc %s: setup failed",
@@ -250,10 +257,12 @@ class TaskRunner:
             self.post(SetupDone())
 
     def _build_config(self) -> TaskConfig:
+        node = self.ctx.node()
+        caps = self.driver.capabilities() if self.driver is not None else Capabilities()
+        mounts = task_mounts(self.alloc, self.task, node, caps)
         task_dir = self.alloc_dir.task(self.task.name)
         task_dir.build()
         write_dispatch_payload(self.alloc, self.task, task_dir.local)
-        node = self.ctx.node()
         env = build_task_env(
             self.alloc,
             self.task,
@@ -262,6 +271,8 @@ class TaskRunner:
             host_env=self.ctx.host_env,
             denylist=self.ctx.config.env_denylist,
         )
+        if self.task.artifacts:  # fetched before templates, which may read them (Nomad's order)
+            fetch_task_artifacts(self.task, env, node, task_dir.root)
         if self.task.templates:  # rendered before the task starts; env = true ones feed env
             env.update(
                 render_task_templates(self.task, env, task_dir.root, self.alloc_dir.root, node)
@@ -290,6 +301,7 @@ class TaskRunner:
             stderr_path=stderr,
             user=self.task.user,
             config=interpolate_value(self.task.config, env, node),
+            mounts=mounts,
         )
 
     async def _start(self) -> None:

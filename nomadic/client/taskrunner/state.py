@@ -74,6 +74,7 @@ class Start:
 @dataclass(frozen=True)
 class SetupDone:
     error: str = ""
+    artifact_error: str = ""  # a failed artifact download: retried under the restart policy
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class TaskRunnerState:
         self.state = state or TaskState()
         self.phase = "new"
         self._kill: Kill | None = None
+        self._setup_again = False  # the last setup failed to download an artifact
 
     @property
     def dead(self) -> bool:
@@ -243,14 +245,13 @@ class TaskRunnerState:
         match (self.phase, event):
             case ("new", Start()):
                 self._append(ev.received(now), ev.task_setup(now))
-                self.phase = "setup"
-                return [self._update(), RunSetup()]
+                return self._setup(now)
             case ("new", Recovered()):
                 self.phase = "running"
                 self.state.state = TASK_STATE_RUNNING
                 return [self._update(), WaitTask()]
-            case ("setup", SetupDone(error=error)):
-                return self._on_setup_done(error, now)
+            case ("setup", SetupDone(error=error, artifact_error=artifact_error)):
+                return self._on_setup_done(error, artifact_error, now)
             case ("starting", Started()):
                 return self._on_started(now)
             case ("starting", StartFailed(error=error, recoverable=recoverable)):
@@ -276,15 +277,28 @@ class TaskRunnerState:
                 self._append(ev.signaling(now, signal))
                 return [self._update()]
             case ("restart_wait", RestartDue()):
+                if self._setup_again:
+                    return self._setup(now)
                 self.phase = "starting"
                 return [StartTask()]
         return []
 
-    def _on_setup_done(self, error: str, now: int) -> list[Instruction]:
+    def _setup(self, now: int) -> list[Instruction]:
+        if self.task.artifacts:
+            self._append(ev.downloading_artifacts(now))
+        self.phase = "setup"
+        return [self._update(), RunSetup()]
+
+    def _on_setup_done(self, error: str, artifact_error: str, now: int) -> list[Instruction]:
         if self._kill is not None:
             return self._die(now, ev.killed(now))
         if error:
             return self._die(now, ev.setup_failure(now, error))
+        self._setup_again = bool(artifact_error)
+        if artifact_error:  # Nomad: recoverable, counted against the restart policy
+            self._append(ev.artifact_download_failed(now, artifact_error))
+            self.tracker.set_start_error(recoverable=True)
+            return self._decide(now, [])
         self.phase = "starting"
         return [StartTask()]
 

@@ -136,13 +136,17 @@ async def test_validate_checks_volume_mounts_and_warns_about_kept_blocks(api: An
         "task 'server' in group 'web': volume_mount refers to volume 'data', which the group "
         "does not declare (add a volume block to the group)"
     ]
-    job["TaskGroups"][0]["Volumes"] = {"data": {"Type": "host", "Source": "shared"}}
+    job["TaskGroups"][0]["Volumes"] = {
+        "data": {"Type": "host", "Source": "shared"},
+        "db": {"Type": "csi", "Source": "ebs"},
+    }
     task["Vault"] = {"Policies": ["p"]}
     body = await (await api.post("/v1/validate/job", json={"Job": job})).json()
     assert body["ValidationErrors"] == []
     assert body["Warnings"] == (
         "2 warnings occurred:\n"
-        "\t* group 'web': volumes (data) are kept, but not mounted yet\n"
+        "\t* group 'web': CSI volumes (db) are kept, but nomadic runs no CSI plugins: they are "
+        "not mounted (host volumes are)\n"
         "\t* task 'server' in group 'web': nomadic has no Vault integration; vault is ignored\n"
     )
     registered = await (await api.post("/v1/jobs", json={"Job": job})).json()
