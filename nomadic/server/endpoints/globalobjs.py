@@ -9,7 +9,6 @@ delete never removes what a region still uses.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from nomadic.errors import NotFoundError, ValidationError
@@ -128,7 +127,6 @@ class GlobalObjectsEndpoint:
                 break
             await self._host.wait_for_index(snap.latest_index(), remaining)
             snap = self._host.snapshot()
-            await asyncio.sleep(0)
         return snap
 
 
