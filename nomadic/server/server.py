@@ -45,12 +45,6 @@ from nomadic.structs.consts import (
     JOB_TYPE_SYSTEM,
     NODE_STATUS_DOWN,
 )
-from nomadic.structs.globalobjs import (
-    GlobalDeleteRequest,
-    GlobalWriteResponse,
-    NamespaceUpsertRequest,
-    NodePoolUpsertRequest,
-)
 from nomadic.structs.ids import new_id
 from nomadic.structs.requests import (
     AllocStopResponse,
@@ -78,12 +72,13 @@ from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.eval import EvalEndpoint
 from .endpoints.globalobjs import GlobalObjectsEndpoint
 from .event_broker import EventBroker
+from .global_api import GlobalObjectsAPI
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
-from .replication import AuthoritativeSource, GlobalReplicator, RegionSource
+from .replication import AuthoritativeSource, GlobalReplicator
 from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
 
 if TYPE_CHECKING:
@@ -146,7 +141,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
         return f"{host}:{self.rpc_port}"
 
 
-class Server:
+class Server(GlobalObjectsAPI):
     """Implements ``nomadic.http.agent.ServerAPI``."""
 
     def __init__(
@@ -552,68 +547,6 @@ class Server:
         if self.gossip is not None and name:
             self.gossip.force_leave(name)  # as Serf's force-leave: members shows it left
         return raft_addr
-
-    # -- global objects (namespaces, node pools): written in the authoritative region --------
-
-    def authoritative_region(self) -> str:
-        return self.config.authoritative_region or self.region
-
-    def is_authoritative(self) -> bool:
-        return self.authoritative_region() == self.region
-
-    async def namespace_upsert(self, req: NamespaceUpsertRequest) -> GlobalWriteResponse:
-        return await self._global_write(
-            "Namespace.UpsertNamespaces",
-            req,
-            lambda: self.global_objects.upsert_namespaces(req.namespaces),
-        )
-
-    async def namespace_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
-        return await self._global_write(
-            "Namespace.DeleteNamespaces",
-            req,
-            lambda: self.global_objects.delete_namespaces(req.names),
-        )
-
-    async def node_pool_upsert(self, req: NodePoolUpsertRequest) -> GlobalWriteResponse:
-        return await self._global_write(
-            "NodePool.UpsertNodePools",
-            req,
-            lambda: self.global_objects.upsert_node_pools(req.node_pools),
-        )
-
-    async def node_pool_delete(self, req: GlobalDeleteRequest) -> GlobalWriteResponse:
-        return await self._global_write(
-            "NodePool.DeleteNodePools",
-            req,
-            lambda: self.global_objects.delete_node_pools(req.names),
-        )
-
-    def global_replicator(self) -> GlobalReplicator | None:
-        """A new replication duty for this leader; None in the authoritative region."""
-        if self.is_authoritative():
-            return None
-        region = self.authoritative_region()
-        source = self.authoritative_source or RegionSource(self.region_rpc, region)
-        backoff = self.config.replication_backoff
-        self.replicator = GlobalReplicator(self, source, region, backoff=backoff)
-        return self.replicator
-
-    async def _global_write(
-        self, method: str, req: Any, local: Callable[[], Awaitable[int]]
-    ) -> GlobalWriteResponse:
-        """Write in the authoritative region: here (on the leader), or forwarded there."""
-        if not self.is_authoritative():
-            # RegionUnavailableError names the region when none of its servers answers
-            resp: GlobalWriteResponse = await self.region_rpc(
-                self.authoritative_region(), method, req, GlobalWriteResponse
-            )
-            return resp
-
-        async def write() -> GlobalWriteResponse:
-            return GlobalWriteResponse(index=await local())
-
-        return await self._on_leader(method, req, GlobalWriteResponse, write)
 
     def leader_addr(self) -> str:
         if self.is_leader():
