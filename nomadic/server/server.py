@@ -69,6 +69,7 @@ from nomadic.structs.requests import (
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
 from .deployment_api import DeploymentAPI
+from .deployment_watcher import DeploymentWatcher
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.deployment import DeploymentEndpoint
 from .endpoints.eval import EvalEndpoint
@@ -163,7 +164,11 @@ class Server(DeploymentAPI):
         self.evals = EvalEndpoint(self)
         self.deployments = DeploymentEndpoint(self, self.jobs.revert)
         self.periodic = PeriodicDispatch(self)
-        self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
+        self._leader = LeaderDuties(
+            self,
+            PlanApplier(self.plan_queue, self.store, self._commit),
+            DeploymentWatcher(self, self.jobs.revert),
+        )
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
         self.remote_leader: RemoteLeader | None = None

@@ -89,7 +89,11 @@ def update_promotion(t: _Txn, deployment_id: str, groups: list[str] | None, now:
     for name, state in states.items():
         if state.desired_canaries == 0 or (groups is not None and name not in groups):
             continue
-        states[name] = _replace(state, promoted=True)
+        # a promotion restarts the progress deadline (Nomad's RequireProgressBy reset)
+        require_by = state.require_progress_by
+        if state.progress_deadline and now:
+            require_by = now + state.progress_deadline
+        states[name] = _replace(state, promoted=True, require_progress_by=require_by)
         promoted += state.placed_canaries
     status, desc = old.status, old.status_description
     if status == DEPLOYMENT_STATUS_RUNNING:

@@ -4,19 +4,21 @@ the scheduler has something to do about it, a ``deployment-watcher`` evaluation.
 
 Failing a deployment whose groups ask for ``auto_revert`` reverts the job to its latest stable
 version through the job endpoint's revert (the same path as ``nomadic job revert``);
-:func:`rollback` is shared with the deployment watcher.
+:func:`fail_deployment` is shared with the deployment watcher.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from nomadic.errors import NotFoundError, ValidationError
 from nomadic.state.entries import (
     DeploymentAllocHealthRequest,
     DeploymentPromoteRequest,
     DeploymentStatusUpdateRequest,
+    Payload,
 )
 from nomadic.state.snapshot import Snapshot
 from nomadic.structs import Deployment, DeploymentStatusUpdate, Evaluation, Job
@@ -27,12 +29,26 @@ from nomadic.structs.requests import JobRegisterResponse, JobRevertRequest
 
 from .base import Host, new_eval, now_ns
 
-__all__ = ["TRIGGER_DEPLOYMENT_WATCHER", "DeploymentEndpoint", "deployment_eval", "rollback"]
+__all__ = [
+    "TRIGGER_DEPLOYMENT_WATCHER",
+    "DeploymentEndpoint",
+    "deployment_eval",
+    "fail_deployment",
+    "rollback_target",
+]
 
 log = logging.getLogger("nomadic.server.deployment")
 
 TRIGGER_DEPLOYMENT_WATCHER = "deployment-watcher"
 Revert = Callable[[JobRevertRequest], Awaitable[JobRegisterResponse]]
+
+
+class DeploymentHost(Protocol):
+    """What failing a deployment needs (the server, for the endpoint and the watcher)."""
+
+    def snapshot(self) -> Snapshot: ...
+
+    async def apply(self, payload: Payload) -> int: ...
 
 
 def deployment_eval(snap: Snapshot, d: Deployment) -> Evaluation | None:
@@ -55,25 +71,43 @@ def stable_version(snap: Snapshot, d: Deployment) -> Job | None:
     return None
 
 
-async def rollback(host: Host, revert: Revert, d: Deployment, base: str) -> tuple[str, int | None]:
-    """Revert an auto_revert deployment's job; (status description, reverted version)."""
-    snap = host.snapshot()
+def rollback_target(snap: Snapshot, d: Deployment, base: str) -> tuple[str, int | None]:
+    """(status description, job version to revert to) for a failing deployment: its job's
+    latest stable version when a group asks for ``auto_revert``."""
     if not any(s.auto_revert for s in d.task_groups.values()):
         return base, None
-    target = stable_version(snap, d)
-    if target is None:
-        return dep.rollback_description(base, None), None
     job = snap.job_by_id(d.namespace, d.job_id)
     if job is None or job.version != d.job_version:
         return base, None  # the job moved on already: nothing to revert
-    await revert(
-        JobRevertRequest(job_id=d.job_id, namespace=d.namespace, job_version=target.version)
-    )
-    log.info(
-        "deployment failed: reverted job to its stable version",
-        extra={"deployment_id": d.id, "job_id": d.job_id, "version": target.version},
-    )
+    target = stable_version(snap, d)
+    if target is None:
+        return dep.rollback_description(base, None), None
     return dep.rollback_description(base, target.version), target.version
+
+
+async def fail_deployment(
+    host: DeploymentHost, revert: Revert, d: Deployment, base: str
+) -> DeploymentUpdateResponse:
+    """Mark ``d`` failed (with a ``deployment-watcher`` eval) and, with ``auto_revert``,
+    register its job's latest stable version again (Nomad's rollback)."""
+    snap = host.snapshot()
+    desc, version = rollback_target(snap, d, base)
+    ev = deployment_eval(snap, d)
+    update = DeploymentStatusUpdate(
+        deployment_id=d.id, status=dep.DEPLOYMENT_STATUS_FAILED, status_description=desc
+    )
+    index = await host.apply(
+        DeploymentStatusUpdateRequest(deployment_update=update, updated_at=now_ns(), eval=ev)
+    )
+    resp = _response(index, ev)
+    if version is not None:
+        await revert(JobRevertRequest(job_id=d.job_id, namespace=d.namespace, job_version=version))
+        resp.reverted_job_version = version
+        log.info(
+            "deployment failed, job reverted to its stable version",
+            extra={"deployment_id": d.id, "job_id": d.job_id, "version": version},
+        )
+    return resp
 
 
 class DeploymentEndpoint:
@@ -119,16 +153,9 @@ class DeploymentEndpoint:
 
     async def fail(self, deployment_id: str) -> DeploymentUpdateResponse:
         d = self._active(deployment_id, "fail")
-        resp = await self._set(
-            d, dep.DEPLOYMENT_STATUS_FAILED, dep.DEPLOYMENT_DESC_FAILED_BY_USER, with_eval=True
-        )
-        desc, version = await rollback(
+        return await fail_deployment(
             self._host, self._revert, d, dep.DEPLOYMENT_DESC_FAILED_BY_USER
         )
-        if version is not None:
-            resp = await self._set(d, dep.DEPLOYMENT_STATUS_FAILED, desc, with_eval=False)
-            resp.reverted_job_version = version
-        return resp
 
     async def run(self, deployment_id: str) -> DeploymentUpdateResponse:
         """Start a pending (multiregion) deployment."""
@@ -198,28 +225,19 @@ class DeploymentEndpoint:
             alloc = snap.alloc_by_id(alloc_id)
             if alloc is None or alloc.deployment_id != d.id:
                 raise ValidationError(f"allocation {alloc_id} is not part of deployment {d.id}")
-        update = None
-        if unhealthy:
-            update = DeploymentStatusUpdate(
-                deployment_id=d.id,
-                status=dep.DEPLOYMENT_STATUS_FAILED,
-                status_description=dep.DEPLOYMENT_DESC_FAILED_ALLOCS,
-            )
         ev = deployment_eval(snap, d)
         req = DeploymentAllocHealthRequest(
             deployment_id=d.id,
             healthy_allocation_ids=list(healthy),
             unhealthy_allocation_ids=list(unhealthy),
             timestamp=now_ns(),
-            deployment_update=update,
             eval=ev,
         )
         resp = _response(await self._host.apply(req), ev)
-        if update is not None:
-            desc, version = await rollback(self._host, self._revert, d, update.status_description)
-            if version is not None:
-                resp = await self._set(d, dep.DEPLOYMENT_STATUS_FAILED, desc, with_eval=False)
-                resp.reverted_job_version = version
+        if unhealthy:  # the watcher would fail it too; do it now, as Nomad does
+            return await fail_deployment(
+                self._host, self._revert, d, dep.DEPLOYMENT_DESC_FAILED_ALLOCS
+            )
         return resp
 
 
