@@ -31,6 +31,12 @@ from .codec import (
     to_json,
     to_msgpack,
 )
+from .deployment import (
+    AllocDeploymentStatus,
+    Deployment,
+    DeploymentState,
+    DeploymentStatusUpdate,
+)
 from .evaluation import Evaluation
 from .job import (
     Affinity,
@@ -108,6 +114,7 @@ from .plan import EvalUpdate, Plan, PlanResult
 
 __all__ = [
     "Affinity",
+    "AllocDeploymentStatus",
     "AllocListStub",
     "AllocMetric",
     "AllocUpdate",
@@ -128,6 +135,9 @@ __all__ = [
     "Consul",
     "DNSConfig",
     "DecodeError",
+    "Deployment",
+    "DeploymentState",
+    "DeploymentStatusUpdate",
     "DesiredTransition",
     "DisconnectStrategy",
     "DispatchPayloadConfig",
