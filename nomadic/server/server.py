@@ -76,6 +76,7 @@ from .endpoints.eval import EvalEndpoint
 from .event_broker import EventBroker
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .multiregion_rollout import MultiregionRollout
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
@@ -124,6 +125,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
+    multiregion_rollout_interval: float = 1.0  # seconds between coordinator rounds
 
     @property
     def raft_addr(self) -> str:
@@ -182,6 +184,7 @@ class Server(DeploymentAPI):
         # WAN membership and cross-region calls (set by RPCServer.attach; None: one region)
         self.gossip: Gossip | None = None
         self.cross_region: CrossRegion | None = None
+        self.multiregion_rollout = MultiregionRollout(self, config.multiregion_rollout_interval)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
         self._node_alloc_events: dict[str, asyncio.Event] = {}
@@ -216,6 +219,8 @@ class Server(DeploymentAPI):
         schedulers = list(self.config.enabled_schedulers)
         self.workers = [Worker(self, self._factory, schedulers, i) for i in range(count)]
         self._tasks = [asyncio.ensure_future(w.run()) for w in self.workers]
+        # acts while this server leads the first region of a multiregion job
+        self._tasks.append(asyncio.ensure_future(self.multiregion_rollout.run()))
         log.info("started %d scheduler workers (%s)", count, ", ".join(schedulers))
 
     async def shutdown(self) -> None:
