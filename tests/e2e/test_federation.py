@@ -180,10 +180,10 @@ def test_multiregion_job_runs_in_both_with_region_counts_and_stops_globally(
     shown = eu.cli("job", "status", "everywhere", check=True).stdout
     section = shown.split("Multiregion", 1)[1].splitlines()
     assert section[1].split()[:5] == ["Region", "Status", "Version", "Desired", "Running"]
-    assert [line.split()[:5] for line in section[2:4]] == [
-        ["eu", "running", "0", "2", "2"],
-        ["us", "running", "0", "1", "1"],
-    ]
+    assert [line.split()[:6] for line in section[2:4]] == [  # shown
+        ["eu", "running", "0", "2", "2", "-"],  # no update block: no deployments
+        ["us", "running", "0", "1", "1", "-"],
+    ], shown
 
     eu.cli("job", "stop", "-global", "-detach", "everywhere", check=True)
     for agent in (eu, us):
@@ -268,6 +268,11 @@ def test_multiregion_rollout_runs_one_region_at_a_time_then_unblocks_all(
         return pair == ("successful", "successful")
 
     wait_for(both_successful, timeout=90, interval=0.1, what=f"both successful (seen {seen})")
+    shown = eu.cli("job", "status", "rollout", check=True).stdout.split("Multiregion", 1)[1]
+    assert [line.split()[:6] for line in shown.splitlines()[2:4]] == [
+        ["eu", "running", "0", "1", "1", "successful"],
+        ["us", "running", "0", "1", "1", "successful"],
+    ]
     assert ("running", "running") not in seen  # max_parallel = 1
     assert any(e in ("running", "blocked") and u == "pending" for e, u in seen), seen
     # eu (listed first) finished and waited, blocked, for us before both were unblocked
