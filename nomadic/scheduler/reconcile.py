@@ -258,7 +258,8 @@ class AllocReconciler:
             and not dstate.promoted
         )
         if require_canary and strategy is not None:
-            dstate.desired_canaries = strategy.canary
+            if not existing_state:  # an existing state belongs to the snapshot: read only
+                dstate.desired_canaries = strategy.canary
             if not halted:
                 number = strategy.canary - len(canaries)
                 desired.canary += number
