@@ -344,11 +344,12 @@ class GenericScheduler:
         self.planner.create_eval(self.blocked)
 
     def _set_status(self, status: str, desc: str) -> None:
-        self.planner.update_eval(
-            with_status(
-                self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
-            )
+        ev = with_status(
+            self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
         )
+        if self.deployment is not None and self.deployment.active():
+            ev.deployment_id = self.deployment.id  # Nomad's eval.DeploymentID: `job run` follows it
+        self.planner.update_eval(ev)
 
 
 def exhaust_resources(metrics: AllocMetric, tg: TaskGroup) -> None:

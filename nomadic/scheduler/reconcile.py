@@ -198,6 +198,11 @@ class AllocReconciler:
         return self.result
 
     def _set_deployment_status(self, job: Job, complete: bool) -> None:
+        created = self.result.deployment
+        if created is not None and created.status == dep.DEPLOYMENT_STATUS_RUNNING:
+            waiting = [s for s in created.task_groups.values() if s.desired_canaries > 0]
+            if waiting and not all(s.auto_promote for s in waiting):
+                created.status_description = dep.DEPLOYMENT_DESC_NEEDS_PROMOTION
         d = self.deployment
         if d is None or not complete or d.status != dep.DEPLOYMENT_STATUS_RUNNING:
             return
@@ -253,7 +258,8 @@ class AllocReconciler:
             and not dstate.promoted
         )
         if require_canary and strategy is not None:
-            dstate.desired_canaries = strategy.canary
+            if not existing_state:  # an existing state belongs to the snapshot: read only
+                dstate.desired_canaries = strategy.canary
             if not halted:
                 number = strategy.canary - len(canaries)
                 desired.canary += number

@@ -63,14 +63,20 @@ class DeploymentWatcher:
         first = [d for d in snap.deployments() if d.status == dep.DEPLOYMENT_STATUS_RUNNING]
         await self._create_evals(snap, first)
         self._healthy = {d.id: _healthy(d) for d in first}
+        seen_index, checked_at = -1, 0.0
         while True:
             snap = self._host.snapshot()
-            try:
-                await self.check(snap, time.time_ns())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("deployment watcher: check failed; retrying")
+            # health counts live in the deployments table: other writes change nothing here,
+            # except the clock (deadlines), checked once a second
+            index = snap.table_index("deployments")
+            if index != seen_index or time.monotonic() - checked_at >= DEADLINE_CHECK_INTERVAL:
+                seen_index, checked_at = index, time.monotonic()
+                try:
+                    await self.check(snap, time.time_ns())
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("deployment watcher: check failed; retrying")
             await self._host.wait_for_index(snap.latest_index(), DEADLINE_CHECK_INTERVAL)
 
     async def check(self, snap: Snapshot, now: int) -> None:
