@@ -21,12 +21,10 @@ HEADER = ("Region", "Status", "Version", "Desired", "Running", "Deployment", "Da
 
 def _latest_deployment(client: Client, job_id: str) -> str:
     """The status of the region's latest deployment of the job, "-" when it has none."""
-    from typing import Any
     from urllib.parse import quote
 
-    path = f"/v1/job/{quote(job_id, safe='')}/deployment"
-    found: dict[str, Any] | None = client.query(path, dict[str, Any] | None)  # type: ignore[arg-type]
-    return str(found.get("Status", "-")) if found else "-"
+    found = client.deployments.latest_of_job(quote(job_id, safe=""))
+    return found.status if found is not None else "-"
 
 
 def show_multiregion(client: Client, job: Job) -> None:
