@@ -68,6 +68,7 @@ class FakeServer:
         self.drains: list[Any] = []  # drain strategies set, in order (None: disabled)
         self.other_regions: dict[str, list[str]] = {}  # region -> HTTP addresses
         self.joined: list[str] = []
+        self.planned: list[str] = []  # job IDs planned here
 
     # -- helpers for tests --------------------------------------------------------------
 
@@ -156,6 +157,7 @@ class FakeServer:
         """The real dry run (the scheduler over this store)."""
         from nomadic.server.endpoints.job_plan import plan_job
 
+        self.planned.append(job.id)
         return await plan_job(self.store.snapshot(), job, diff=diff)
 
     def schedule(self, eval_id: str) -> None:
