@@ -106,11 +106,14 @@ class MultiregionRollout:
                 log.exception("multiregion rollout round failed")
 
     async def tick(self) -> None:
-        for job in self._coordinated_jobs():
-            try:
-                await self.coordinate(job)
-            except NomadicError as exc:
-                log.info("multiregion job %s: rollout waits: %s", job.id, exc)
+        # jobs side by side: a slow region holds up only the jobs deployed there
+        await asyncio.gather(*(self._coordinate_logged(job) for job in self._coordinated_jobs()))
+
+    async def _coordinate_logged(self, job: Job) -> None:
+        try:
+            await self.coordinate(job)
+        except NomadicError as exc:
+            log.info("multiregion job %s: rollout waits: %s", job.id, exc)
 
     def _coordinated_jobs(self) -> list[Job]:
         region = self.server.region

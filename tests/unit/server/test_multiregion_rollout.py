@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from nomadic.server.multiregion_rollout import RolloutAction, rollout_actions
-from nomadic.structs import MultiregionStrategy
+from nomadic.errors import RegionUnavailableError
+from nomadic.rpc.wire import DeploymentReply
+from nomadic.server.multiregion_rollout import MultiregionRollout, RolloutAction, rollout_actions
+from nomadic.structs import Deployment, Job, Multiregion, MultiregionRegion, MultiregionStrategy
+from nomadic.structs.deployment import DeploymentUpdateResponse
 
 REGIONS = ("eu", "us", "ap")
 
@@ -63,3 +68,78 @@ def test_rollout_actions(
     actions = rollout_actions(strat, list(zip(REGIONS, statuses, strict=True)))
     assert [f"{a.verb}:{a.region}" for a in actions] == expect
     assert all(isinstance(a, RolloutAction) for a in actions)
+
+
+class FakeSnapshot:
+    def __init__(self, jobs: list[Job], local: Deployment | None) -> None:
+        self._jobs, self._local = jobs, local
+
+    def jobs(self, namespace: str | None, prefix: str) -> list[Job]:
+        return self._jobs
+
+    def latest_deployment_by_job(self, namespace: str, job_id: str) -> Deployment | None:
+        return self._local
+
+
+class FakeServer:
+    """Region "eu" leads; remote regions answer from ``remote`` (None: unreachable)."""
+
+    region = "eu"
+    cross_region = object()
+
+    def __init__(self, job: Job, local: str, remote: dict[str, str | None]) -> None:
+        self.snap = FakeSnapshot([job], Deployment(id="d-eu", status=local))
+        self.remote = remote
+        self.calls: list[tuple[str, str, str]] = []
+
+    def is_leader(self) -> bool:
+        return True
+
+    def snapshot(self) -> FakeSnapshot:
+        return self.snap
+
+    async def region_rpc(self, region: str, method: str, body: Any, reply: type[Any]) -> Any:
+        status = self.remote.get(region)
+        if region != "eu" and status is None:
+            raise RegionUnavailableError(f'No path to region "{region}"')
+        if method == "Deployment.LatestByJob":
+            return DeploymentReply(deployment=Deployment(id=f"d-{region}", status=status or ""))
+        self.calls.append((region, method, body.deployment_id))
+        return DeploymentUpdateResponse()
+
+
+def job_in(regions: tuple[str, ...], on_failure: str = "") -> Job:
+    return Job(
+        id="web",
+        region="eu",
+        multiregion=Multiregion(
+            strategy=strategy(1, on_failure),
+            regions=[MultiregionRegion(name=r) for r in regions],
+        ),
+    )
+
+
+async def test_coordinator_sends_each_action_to_its_regions_deployment() -> None:
+    server = FakeServer(job_in(REGIONS), "blocked", {"us": "failed", "ap": "pending"})
+    await MultiregionRollout(server).tick()  # type: ignore[arg-type]
+    assert server.calls == [("ap", "Deployment.Fail", "d-ap")]  # us failed: later ones fail
+
+    server = FakeServer(job_in(REGIONS), "blocked", {"us": "blocked", "ap": "blocked"})
+    await MultiregionRollout(server).tick()  # type: ignore[arg-type]
+    assert server.calls == [
+        ("eu", "Deployment.Unblock", "d-eu"),
+        ("us", "Deployment.Unblock", "d-us"),
+        ("ap", "Deployment.Unblock", "d-ap"),
+    ]
+
+
+async def test_coordinator_waits_while_a_region_is_unreachable() -> None:
+    server = FakeServer(job_in(REGIONS), "blocked", {"us": "pending", "ap": None})
+    await MultiregionRollout(server).tick()  # type: ignore[arg-type]
+    assert server.calls == []
+
+
+async def test_only_the_first_listed_region_coordinates() -> None:
+    server = FakeServer(job_in(("us", "eu")), "pending", {"us": "pending"})
+    await MultiregionRollout(server).tick()  # type: ignore[arg-type]
+    assert server.calls == []
