@@ -74,6 +74,7 @@ from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.deployment import DeploymentEndpoint
 from .endpoints.eval import EvalEndpoint
 from .event_broker import EventBroker
+from .federation import FederationAPI
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
 from .multiregion_rollout import MultiregionRollout
@@ -85,6 +86,7 @@ from .worker import SchedulerFactory, SchedulingLeader, Worker, default_schedule
 if TYPE_CHECKING:
     from nomadic.rpc.gossip import Gossip
 
+    from .federation import CrossRegion
     from .local_rpc import LocalServerRPC
 
 __all__ = ["Server", "ServerConfig"]
@@ -95,8 +97,6 @@ RAFT_WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 # (method, request, reply type) -> reply, answered by the leader
 Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
-# (region, method, request, reply type) -> reply, answered by a live server of the region
-CrossRegion = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
 # the leader's Eval/Plan endpoints over gRPC for this follower's workers, None if unknown
 RemoteLeader = Callable[[], SchedulingLeader | None]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
@@ -140,7 +140,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
         return f"{host}:{self.rpc_port}"
 
 
-class Server(DeploymentAPI):
+class Server(DeploymentAPI, FederationAPI):
     """Implements ``nomadic.http.agent.ServerAPI``."""
 
     def __init__(
@@ -559,40 +559,6 @@ class Server(DeploymentAPI):
         """RPC addresses of the Raft peers (Raft addresses of peers not yet learnt)."""
         own = {self.config.raft_addr: self.config.rpc_advertise}
         return sorted({**self.rpc_by_raft, **own}.get(p, p) for p in self.raft.peers())
-
-    def members(self) -> list[ServerMember]:
-        """Every server of every region (WAN gossip), and the Raft peers gossip has not
-        reached yet; leadership in this region as Raft knows it."""
-        from .federation import wan_members
-
-        return wan_members(self, self.raft_members())
-
-    def regions(self) -> list[str]:
-        return self.gossip.regions() if self.gossip is not None else [self.region]
-
-    def region_http_addrs(self, region: str) -> list[str]:
-        from nomadic.errors import RegionUnavailableError
-
-        if self.gossip is None:
-            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
-
-    async def join(self, addresses: list[str]) -> tuple[int, str]:
-        from nomadic.rpc.client import rpc_addresses
-
-        if self.gossip is None:
-            return 0, "this server does not gossip (no RPC listener)"
-        return await self.gossip.join(rpc_addresses(addresses))
-
-    async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
-        """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,
-        forwarding to its leader; RegionUnavailableError when none is alive."""
-        from nomadic.errors import RegionUnavailableError
-
-        if self.cross_region is None:
-            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        result: T = await self.cross_region(region, method, body, reply)
-        return result
 
     def raft_members(self) -> list[ServerMember]:
         """Every server of the Raft configuration: alive if connected, and who leads."""
