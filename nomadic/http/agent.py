@@ -137,6 +137,10 @@ class ServerAPI(Protocol):
         """Federate with the servers at ``addresses`` (RPC host:port): (joined, errors)."""
         ...
 
+    def force_leave(self, name: str) -> bool:
+        """Mark the server named ``name`` left; False when it is not known."""
+        ...
+
     async def snapshot_save(self) -> bytes:
         """The cluster's whole state (Operator.SnapshotSave), taken on the leader."""
         ...

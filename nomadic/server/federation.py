@@ -1,7 +1,7 @@
 """The server's federation API: every server of every region, regions, joins, cross-region calls.
 
 :class:`FederationAPI` (a mixin of :class:`~nomadic.server.Server`) answers the HTTP layer's
-``members``, ``regions``, ``region_http_addrs`` and ``join`` from the WAN gossip
+``members``, ``regions``, ``region_http_addrs``, ``join`` and ``force_leave`` from the gossip
 (``nomadic.rpc.gossip``, attached by ``RPCServer.attach``) and gives server code
 ``region_rpc``, the one door for calls into another region.
 
@@ -57,6 +57,11 @@ class FederationAPI:
         if self.gossip is None:
             return 0, "this server does not gossip (no RPC listener)"
         return await self.gossip.join(rpc_addresses(addresses))
+
+    def force_leave(self, name: str) -> bool:
+        """Mark a (dead) server ``left`` everywhere (Nomad's ``server force-leave``); False
+        when no such server is known. A live server contradicts it at its next round."""
+        return self.gossip is not None and self.gossip.force_leave(name)
 
     async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
         """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,

@@ -324,3 +324,7 @@ def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regio
     assert body.decode().startswith('No path to region "us": no live server known (last seen')
     assert time.monotonic() - start < 2
     assert eu.get("/v1/regions") == ["eu", "us"]  # known until reaped
+
+    # an operator who knows us is gone for good: force-leave marks it left
+    eu.cli("server", "force-leave", "us1.us", check=True)
+    assert {r[0]: r[3] for r in _member_rows(eu)}["us1.us"] == "left"
