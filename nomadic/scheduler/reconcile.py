@@ -191,6 +191,8 @@ class AllocReconciler:
         for group, allocs in matrix.items():
             if job.lookup_task_group(group) is None:
                 self._handle_stop({group: allocs})
+        if self.deployment is None and rollout.starts_pending(job):
+            self.deployment_paused = True  # its deployment is created pending: place nothing
         complete = True
         for tg in job.task_groups:
             complete = self._compute_group(job, tg, matrix.get(tg.name, {})) and complete
