@@ -28,7 +28,9 @@ from nomadic.structs.deployment import (
     DeploymentAllocHealthRequest,
     DeploymentPauseRequest,
     DeploymentPromoteRequest,
+    DeploymentReply,
     DeploymentRequest,
+    DeploymentSpecificRequest,
 )
 from nomadic.structs.requests import (
     JobDispatchRequest,
@@ -372,7 +374,24 @@ class RPCServer:
             "Deployment.SetAllocHealth": _Method(
                 DeploymentAllocHealthRequest, self._deployment_alloc_health, True
             ),
+            # reads, from this server's state (a coordinator in another region asks here)
+            "Deployment.GetDeployment": _Method(
+                DeploymentSpecificRequest, self._deployment_get, False
+            ),
+            "Job.LatestDeployment": _Method(
+                DeploymentSpecificRequest, self._deployment_latest, False
+            ),
         }
+
+    async def _deployment_get(self, req: DeploymentSpecificRequest) -> DeploymentReply:
+        snap = self._require().snapshot()
+        found = snap.deployment_by_id(req.deployment_id)
+        return DeploymentReply(deployment=found, index=snap.table_index("deployments"))
+
+    async def _deployment_latest(self, req: DeploymentSpecificRequest) -> DeploymentReply:
+        snap = self._require().snapshot()
+        found = snap.latest_deployment_by_job(req.namespace, req.job_id)
+        return DeploymentReply(deployment=found, index=snap.table_index("deployments"))
 
     async def _deployment_pause(self, req: DeploymentPauseRequest) -> Any:
         return await self._require().deployment_pause(req)

@@ -28,6 +28,7 @@ __all__ = [
     "initial_state",
     "new_deployment",
     "next_canaries",
+    "starts_pending",
     "strategy_of",
 ]
 
@@ -65,6 +66,13 @@ def _cancel(d: Deployment, desc: str) -> DeploymentStatusUpdate:
     )
 
 
+def starts_pending(job: Job) -> bool:
+    """A multiregion job's new deployment waits for its coordinator (``Deployment.Run``)."""
+    if job.multiregion is None or job.is_periodic() or job.is_parameterized():
+        return False
+    return any(strategy_of(tg) is not None for tg in job.task_groups)
+
+
 def new_deployment(job: Job, eval_priority: int, new_id: Callable[[], str], now: int) -> Deployment:
     d = Deployment(
         id=new_id(),
@@ -79,7 +87,7 @@ def new_deployment(job: Job, eval_priority: int, new_id: Callable[[], str], now:
         create_time=now,
         modify_time=now,
     )
-    if d.is_multiregion and not (job.is_periodic() or job.is_parameterized()):
+    if starts_pending(job):
         d.status = dep.DEPLOYMENT_STATUS_PENDING
         d.status_description = dep.DEPLOYMENT_DESC_PENDING_FOR_PEER
     return d

@@ -43,6 +43,7 @@ from nomadic.structs.consts import (
     TRIGGER_RETRY_FAILED_ALLOC,
 )
 from nomadic.structs.ids import new_id
+from nomadic.structs.job import UpdateStrategy
 
 from . import deployment as rollout
 from .allocset import (
@@ -191,6 +192,8 @@ class AllocReconciler:
         for group, allocs in matrix.items():
             if job.lookup_task_group(group) is None:
                 self._handle_stop({group: allocs})
+        if self.deployment is None and rollout.starts_pending(job):
+            self.deployment_paused = True  # its deployment is created pending: place nothing
         complete = True
         for tg in job.task_groups:
             complete = self._compute_group(job, tg, matrix.get(tg.name, {})) and complete
@@ -251,20 +254,9 @@ class AllocReconciler:
             untainted = {k: a for k, a in untainted.items() if k not in canaries}
         strategy = rollout.strategy_of(tg) if not self.batch else None
         halted = self.deployment_paused or self.deployment_failed
-        require_canary = bool(
-            destructive
-            and strategy is not None
-            and len(canaries) < strategy.canary
-            and not dstate.promoted
+        require_canary = self._place_canaries(
+            tg, strategy, dstate, existing_state, canaries, destructive, desired, halted
         )
-        if require_canary and strategy is not None:
-            if not existing_state:  # an existing state belongs to the snapshot: read only
-                dstate.desired_canaries = strategy.canary
-            if not halted:
-                number = strategy.canary - len(canaries)
-                desired.canary += number
-                for name in rollout.next_canaries(self.job_id, tg, number, canaries, destructive):
-                    self.result.place.append(PlaceResult(name=name, task_group=tg, canary=True))
         canarying = dstate.desired_canaries != 0 and not dstate.promoted
         limit = rollout.compute_limit(
             tg,
@@ -275,30 +267,15 @@ class AllocReconciler:
             canarying=canarying,
         )
         place = self._compute_placements(tg, names, untainted, migrate, resched_now, lost)
-        ready = not halted and not canarying
-        if ready:
+        if not halted and not canarying:
             desired.place += len(place)
             self.result.place += place
             self._mark_stop(resched_now, "", ALLOC_RESCHEDULED)
             desired.stop += len(resched_now)
             limit -= min(len(place), limit)
+            self._update_destructively(tg, destructive, limit, desired)
         else:
             self._place_while_halted(place, lost, desired)
-        if ready:
-            n = min(len(destructive), limit)
-            desired.destructive_update += n
-            desired.ignore += len(destructive) - n
-            for alloc in sorted(destructive.values(), key=lambda a: a.index())[:n]:
-                self.result.destructive_update.append(
-                    PlaceResult(
-                        name=alloc.name,
-                        task_group=tg,
-                        previous_alloc=alloc,
-                        stop_previous=True,
-                        stop_description=ALLOC_UPDATING,
-                    )
-                )
-        else:
             desired.ignore += len(destructive)
         self._compute_migrations(tg, migrate, desired)
         updating_spec = bool(destructive) or inplace > 0
@@ -318,6 +295,49 @@ class AllocReconciler:
         changes = len(destructive) + inplace + len(place) + len(migrate)
         complete = changes + len(resched_now) + len(resched_later) == 0 and not require_canary
         return complete and rollout.group_complete(self.deployment, tg.name)
+
+    def _place_canaries(
+        self,
+        tg: TaskGroup,
+        strategy: UpdateStrategy | None,
+        dstate: DeploymentState,
+        existing_state: bool,
+        canaries: AllocSet,
+        destructive: AllocSet,
+        desired: DesiredUpdates,
+        halted: bool,
+    ) -> bool:
+        """Place the canaries a destructive change needs first; True when it needs them."""
+        if strategy is None or not destructive or dstate.promoted:
+            return False
+        if len(canaries) >= strategy.canary:
+            return False
+        if not existing_state:  # an existing state belongs to the snapshot: read only
+            dstate.desired_canaries = strategy.canary
+        if not halted:
+            number = strategy.canary - len(canaries)
+            desired.canary += number
+            for name in rollout.next_canaries(self.job_id, tg, number, canaries, destructive):
+                self.result.place.append(PlaceResult(name=name, task_group=tg, canary=True))
+        return True
+
+    def _update_destructively(
+        self, tg: TaskGroup, destructive: AllocSet, limit: int, desired: DesiredUpdates
+    ) -> None:
+        """Replace up to ``limit`` allocations, lowest names first; the rest wait."""
+        n = min(len(destructive), limit)
+        desired.destructive_update += n
+        desired.ignore += len(destructive) - n
+        for alloc in sorted(destructive.values(), key=lambda a: a.index())[:n]:
+            self.result.destructive_update.append(
+                PlaceResult(
+                    name=alloc.name,
+                    task_group=tg,
+                    previous_alloc=alloc,
+                    stop_previous=True,
+                    stop_description=ALLOC_UPDATING,
+                )
+            )
 
     def _deployment_state(self, tg: TaskGroup) -> tuple[DeploymentState, bool]:
         d = self.deployment

@@ -48,7 +48,9 @@ __all__ = [
     "DeploymentAllocHealthRequest",
     "DeploymentPauseRequest",
     "DeploymentPromoteRequest",
+    "DeploymentReply",
     "DeploymentRequest",
+    "DeploymentSpecificRequest",
     "DeploymentState",
     "DeploymentStatusUpdate",
     "DeploymentUpdateResponse",
@@ -186,6 +188,19 @@ class DeploymentAllocHealthRequest(Base):
     deployment_id: str = ""
     healthy_allocation_ids: list[str] = msgspec.field(default_factory=list)
     unhealthy_allocation_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class DeploymentSpecificRequest(Base):
+    """Reads over RPC: one deployment by ID, or (``job_id`` set) the job's latest."""
+
+    deployment_id: str = ""
+    namespace: str = DEFAULT_NAMESPACE
+    job_id: str = ""
+
+
+class DeploymentReply(Base):
+    deployment: Deployment | None = None
+    index: int = 0
 
 
 class DeploymentUpdateResponse(Base):

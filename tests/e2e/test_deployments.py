@@ -202,6 +202,9 @@ def test_a_canary_waits_for_promotion(dev_agent: AgentProcess, deployed: Path) -
     assert d["StatusDescription"] == "Deployment is running but requires manual promotion"
     live = live_allocs(dev_agent)
     assert len(live) == COUNT + 1  # the old allocations keep running beside the canary
+    [canary] = d["TaskGroups"]["app"]["PlacedCanaries"]
+    shown = dev_agent.cli("alloc", "status", canary, check=True).stdout
+    assert "Deployment Health   = healthy" in shown and "Canary              = true" in shown
     listed = dev_agent.cli("deployment", "list", check=True).stdout
     assert d["ID"][:8] in listed
     promoted = dev_agent.cli("deployment", "promote", "-detach", d["ID"][:8], check=True)

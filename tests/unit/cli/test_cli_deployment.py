@@ -85,3 +85,10 @@ def test_job_status_shows_the_latest_deployment(agent: Agent, tmp_path: Path) ->
         "Task Group  Desired  Placed  Healthy  Unhealthy  Progress Deadline",
         "web         3        2       1        0          600s",
     ]
+
+
+def test_top_level_status_finds_a_deployment(agent: Agent) -> None:
+    _deploy(agent)
+    result = agent.run("status", "8b1e0b")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == ["ID          = 8b1e0b2c", "Job ID      = web"]

@@ -11,7 +11,12 @@ from nomadic.errors import NotFoundError, ValidationError
 from nomadic.rpc import RPCPool
 from nomadic.state.entries import ApplyPlanResults
 from nomadic.structs import Deployment, DeploymentState
-from nomadic.structs.deployment import DeploymentRequest, DeploymentUpdateResponse
+from nomadic.structs.deployment import (
+    DeploymentReply,
+    DeploymentRequest,
+    DeploymentSpecificRequest,
+    DeploymentUpdateResponse,
+)
 from nomadic.testing.factories import mock_job
 
 
@@ -60,6 +65,20 @@ async def test_run_and_unblock_over_rpc() -> None:
                 DeploymentRequest(deployment_id="d-1"),
                 DeploymentUpdateResponse,
             )
+            latest = await pool.call(
+                addr,
+                "Job.LatestDeployment",
+                DeploymentSpecificRequest(job_id="web"),
+                DeploymentReply,
+            )
+            assert latest.deployment is not None and latest.deployment.id == "d-1"
+            got = await pool.call(
+                addr,
+                "Deployment.GetDeployment",
+                DeploymentSpecificRequest(deployment_id="d-1"),
+                DeploymentReply,
+            )
+            assert got.deployment is not None and got.deployment.status == "successful"
             snap = server.snapshot()
             done = snap.deployment_by_id("d-1")
             assert done is not None and done.status == "successful"

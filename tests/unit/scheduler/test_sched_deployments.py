@@ -191,11 +191,14 @@ def test_a_multiregion_deployment_starts_pending_and_ends_blocked() -> None:
     job.task_groups[0].count = 2
     job.task_groups[0].update = UpdateStrategy(max_parallel=1)
     job = h.state.upsert_job(job)
-    h.process(mock_eval(job), clock=lambda: NOW)
-    d = h.plans[-1].deployment
+    plan = run(h, job)
+    d = plan.deployment
     assert d is not None and d.is_multiregion and d.status == "pending"
-    assert placed(h.plans[-1]) != []  # a first run places (nothing to replace)
-    for alloc in placed(h.plans[-1]):
+    assert placed(plan) == []  # nothing until the coordinator runs it
+    h.state.upsert_deployment(msgspec.structs.replace(deployment(h, job), status="running"))
+    plan = run(h, job)
+    assert plan.deployment is None and len(placed(plan)) == 2
+    for alloc in placed(plan):
         set_health(h, alloc.id, True)
     stored = deployment(h, job)
     state = msgspec.structs.replace(stored.task_groups["web"], healthy_allocs=2)
@@ -244,3 +247,48 @@ def test_scaling_up_is_part_of_the_deployment() -> None:
     assert plan.deployment is not None
     new = [a for a in placed(plan) if a.create_index == 0]
     assert len(new) >= 2 and {a.deployment_id for a in placed(plan)} == {plan.deployment.id}
+
+
+def test_stopping_the_job_cancels_its_running_deployment() -> None:
+    h = cluster()
+    job = first_version(h, count=2)
+    v1 = new_version(h, job)
+    run(h, v1)
+    d = deployment(h, v1)
+    stopped_job = h.state.upsert_job(msgspec.structs.replace(v1, stop=True))
+    plan = run(h, stopped_job)
+    assert [(u.deployment_id, u.status, u.status_description) for u in plan.deployment_updates] == [
+        (d.id, "cancelled", "Cancelled because job is stopped")
+    ]
+
+
+def test_a_paused_deployment_still_replaces_lost_allocations() -> None:
+    h = cluster()
+    job = first_version(h, count=3)
+    v1 = new_version(h, job)
+    run(h, v1)
+    d = deployment(h, v1)
+    h.state.upsert_deployment(msgspec.structs.replace(d, status="paused"))
+    old = next(
+        a for a in h.state.allocs.values() if a.job and a.job.version == 0 and not a.terminal()
+    )
+    node = h.state.nodes_by_id[old.node_id]
+    h.state.upsert_node(msgspec.structs.replace(node, status="down"))
+    plan = run(h, v1)
+    assert [a.previous_allocation for a in placed(plan)] == [old.id]
+    assert old.id in {a.id for a in stopped(plan)}
+
+
+def test_a_failed_deployment_does_not_reschedule_its_own_failed_allocs() -> None:
+    h = cluster()
+    job = first_version(h, count=2)
+    v1 = new_version(h, job)
+    new = placed(run(h, v1))
+    d = deployment(h, v1)
+    h.state.upsert_deployment(msgspec.structs.replace(d, status="failed"))
+    failed = h.state.allocs[new[0].id]
+    h.state.allocs[failed.id] = msgspec.structs.replace(
+        failed, client_status="failed", modify_time=NOW - 3600 * SECOND
+    )
+    plan = try_run(h, v1)
+    assert placed(plan) == []
