@@ -52,7 +52,6 @@ from .wire import (
     REGION_HEADER,
     AllocsReply,
     AllocStopRequest,
-    DeploymentReply,
     Empty,
     EvalAckRequest,
     EvalDequeueReply,
@@ -61,7 +60,6 @@ from .wire import (
     GetClientAllocsRequest,
     GossipMessage,
     IndexReply,
-    JobDeploymentRequest,
     JobDeregisterRequest,
     MemberInfo,
     RemovePeerRequest,
@@ -158,9 +156,6 @@ class RPCServer:
             "Status.Leader": _Method(Empty, self._status_leader, write=False),
             "Status.Peers": _Method(Empty, self._status_peers, write=False),
             "Status.Gossip": _Method(GossipMessage, self._status_gossip, write=False),
-            "Deployment.LatestByJob": _Method(
-                JobDeploymentRequest, self._latest_deployment, write=False
-            ),
         }
 
     def attach(self, server: Server) -> None:
@@ -457,10 +452,6 @@ class RPCServer:
 
     async def _status_leader(self, _req: Empty) -> str:
         return self.leader_rpc_addr()
-
-    async def _latest_deployment(self, req: JobDeploymentRequest) -> DeploymentReply:
-        snap = self._require().snapshot()
-        return DeploymentReply(deployment=snap.latest_deployment_by_job(req.namespace, req.job_id))
 
     async def _status_gossip(self, req: GossipMessage) -> GossipMessage:
         return self.gossip.receive(req)

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from nomadic import errors
-from nomadic.structs import Allocation, AllocUpdate, Deployment, Evaluation
+from nomadic.structs import Allocation, AllocUpdate, Evaluation
 from nomadic.structs.codec import Base
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "REGION_HEADER",
     "AllocStopRequest",
     "AllocsReply",
-    "DeploymentReply",
     "Empty",
     "EvalAckRequest",
     "EvalDequeueReply",
@@ -33,7 +32,6 @@ __all__ = [
     "GossipEntry",
     "GossipMessage",
     "IndexReply",
-    "JobDeploymentRequest",
     "JobDeregisterRequest",
     "MemberInfo",
     "RemovePeerRequest",
@@ -164,17 +162,6 @@ class GossipMessage(Base):
     """Status.Gossip, both ways: the sender's member table (push), the receiver's (pull)."""
 
     entries: list[GossipEntry] = msgspec.field(default_factory=list)
-
-
-class JobDeploymentRequest(Base):
-    """Deployment.LatestByJob: the job's latest deployment in the region asked."""
-
-    namespace: str
-    job_id: str
-
-
-class DeploymentReply(Base):
-    deployment: Deployment | None = None
 
 
 class Reply(msgspec.Struct, omit_defaults=True):

@@ -5,7 +5,7 @@ Each region deploys its copy of a multiregion job on its own; the deployments st
 scheduler see to that). The leader of the job's FIRST listed region coordinates them:
 
     every interval, for each multiregion job whose first region is ours:
-      read each region's latest deployment of the job     (Deployment.LatestByJob, region_rpc)
+      read each region's latest deployment of the job     (Job.LatestDeployment, region_rpc)
       rollout_actions(strategy, [(region, status), ...])  (pure)
         a region failed   -> on_failure:  ""          fail it and every later region
                                           fail_all    fail every region
@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING
 from nomadic.errors import NomadicError
 from nomadic.structs import Job
 from nomadic.structs import deployment as dep
-from nomadic.structs.deployment import DeploymentRequest, DeploymentUpdateResponse
+from nomadic.structs.deployment import (
+    DeploymentReply,
+    DeploymentRequest,
+    DeploymentSpecificRequest,
+    DeploymentUpdateResponse,
+)
 from nomadic.structs.jobextras import MultiregionStrategy
 
 if TYPE_CHECKING:
@@ -127,8 +132,6 @@ class MultiregionRollout:
         ]
 
     async def coordinate(self, job: Job) -> list[RolloutAction]:
-        from nomadic.rpc.wire import DeploymentReply, JobDeploymentRequest
-
         assert job.multiregion is not None
         ids: dict[str, str] = {}
         regions: list[tuple[str, str]] = []
@@ -136,9 +139,9 @@ class MultiregionRollout:
             if spec.name == self.server.region:
                 d = self.server.snapshot().latest_deployment_by_job(job.namespace, job.id)
             else:
-                req = JobDeploymentRequest(namespace=job.namespace, job_id=job.id)
+                req = DeploymentSpecificRequest(namespace=job.namespace, job_id=job.id)
                 reply = await self.server.region_rpc(
-                    spec.name, "Deployment.LatestByJob", req, DeploymentReply
+                    spec.name, "Job.LatestDeployment", req, DeploymentReply
                 )
                 d = reply.deployment
             ids[spec.name] = d.id if d is not None else ""

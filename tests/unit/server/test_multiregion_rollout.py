@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 
 from nomadic.errors import RegionUnavailableError
-from nomadic.rpc.wire import DeploymentReply
 from nomadic.server.multiregion_rollout import MultiregionRollout, RolloutAction, rollout_actions
 from nomadic.structs import Deployment, Job, Multiregion, MultiregionRegion, MultiregionStrategy
-from nomadic.structs.deployment import DeploymentUpdateResponse
+from nomadic.structs.deployment import DeploymentReply, DeploymentUpdateResponse
 
 REGIONS = ("eu", "us", "ap")
 
@@ -102,7 +101,7 @@ class FakeServer:
         status = self.remote.get(region)
         if region != "eu" and status is None:
             raise RegionUnavailableError(f'No path to region "{region}"')
-        if method == "Deployment.LatestByJob":
+        if method == "Job.LatestDeployment":
             return DeploymentReply(deployment=Deployment(id=f"d-{region}", status=status or ""))
         self.calls.append((region, method, body.deployment_id))
         return DeploymentUpdateResponse()
