@@ -40,6 +40,10 @@ class Agent:
         body = resp.json()
         return int(body.get("num_joined", 0)), str(body.get("error", ""))
 
+    def force_leave(self, node: str) -> None:
+        """Mark the server ``node`` (its member name) left (``PUT /v1/agent/force-leave``)."""
+        self._c.request("PUT", "/v1/agent/force-leave", params={"node": node})
+
     def health(self) -> dict[str, Any]:
         return self._c.query("/v1/agent/health", dict[str, Any])
 

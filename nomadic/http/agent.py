@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, SchedulerConfiguration
+from nomadic.structs.deployment import (
+    DeploymentAllocHealthRequest,
+    DeploymentPauseRequest,
+    DeploymentPromoteRequest,
+    DeploymentRequest,
+    DeploymentUpdateResponse,
+)
 from nomadic.structs.globalobjs import (
     GlobalDeleteRequest,
     GlobalWriteResponse,
@@ -136,6 +143,10 @@ class ServerAPI(Protocol):
         """Federate with the servers at ``addresses`` (RPC host:port): (joined, errors)."""
         ...
 
+    def force_leave(self, name: str) -> bool:
+        """Mark the server named ``name`` left; False when it is not known."""
+        ...
+
     async def snapshot_save(self) -> bytes:
         """The cluster's whole state (Operator.SnapshotSave), taken on the leader."""
         ...
@@ -148,6 +159,22 @@ class ServerAPI(Protocol):
         """Remove a server (Raft or RPC address) from the Raft configuration."""
         ...
 
+    # deployments (nomadic.server.deployment_api); each raises NotFoundError/ValidationError
+    async def deployment_pause(self, req: DeploymentPauseRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_promote(
+        self, req: DeploymentPromoteRequest
+    ) -> DeploymentUpdateResponse: ...
+
+    async def deployment_fail(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_run(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_unblock(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_alloc_health(
+        self, req: DeploymentAllocHealthRequest
+    ) -> DeploymentUpdateResponse: ...
     # global objects: written in the authoritative region (forwarded there from others)
     async def namespace_upsert(self, req: NamespaceUpsertRequest) -> GlobalWriteResponse:
         """Create or update namespaces; raises ValidationError."""

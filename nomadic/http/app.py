@@ -21,6 +21,7 @@ from nomadic.http import (
     allocations,
     client_alloc,
     client_fs,
+    deployments,
     evaluations,
     events,
     job_actions,
@@ -81,6 +82,7 @@ def build_app(
         metrics,
         events,
         agent_monitor,
+        deployments,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -22,6 +22,7 @@ __all__ = ["FORWARDED", "ProxyConnectError", "forwardable", "proxy", "remote_nod
 
 FORWARDED = "X-Nomadic-Forwarded"
 IDLE_END = 1.0  # seconds of silence after which a finished allocation's proxied stream ends
+_SENT_HEADERS = ("Content-Type", "X-Nomad-Token")  # of the caller's request, passed on
 _PASSED_HEADERS = ("Content-Type", "X-Nomad-Index", "X-Nomad-KnownLeader", "X-Nomad-LastContact")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -83,7 +84,10 @@ async def proxy(
             session.request(
                 request.method,
                 base + request.path_qs,
-                headers={marker: "1"},
+                headers={
+                    marker: "1",
+                    **{h: request.headers[h] for h in _SENT_HEADERS if h in request.headers},
+                },
                 data=await request.read() if request.body_exists else None,
             ) as upstream,
         ):

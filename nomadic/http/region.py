@@ -60,7 +60,7 @@ def region_for_job(
 def _is_job_body(request: web.Request) -> bool:
     if request.method not in ("PUT", "POST"):
         return False
-    path = request.path
+    path = request.rel_url.raw_path  # a job ID's "/" stays %2F here
     if path in _JOB_BODY_PATHS:
         return True
     parts = path.split("/")  # "", v1, job, <id>[, plan]

@@ -65,8 +65,11 @@ class RPCPool:
         self.tls = tls
         self._channels: dict[str, grpc.aio.Channel] = {}
 
-    def _channel(self, addr: str) -> grpc.aio.Channel:
-        channel = self._channels.get(addr)
+    def _channel(self, addr: str, peer_region: str = "") -> grpc.aio.Channel:
+        """The channel to ``addr``; with TLS, ``peer_region`` is the region whose server name
+        its certificate must carry (this agent's own when empty)."""
+        key = f"{addr}/{peer_region}" if self.tls is not None and peer_region else addr
+        channel = self._channels.get(key)
         if channel is None:
             if self.tls is None:
                 channel = grpc.aio.insecure_channel(addr, options=GRPC_OPTIONS)
@@ -74,9 +77,9 @@ class RPCPool:
                 channel = grpc.aio.secure_channel(
                     addr,
                     self.tls.channel_credentials(),
-                    options=GRPC_OPTIONS + self.tls.channel_options(),
+                    options=GRPC_OPTIONS + self.tls.channel_options(peer_region),
                 )
-            self._channels[addr] = channel
+            self._channels[key] = channel
         return channel
 
     async def call_raw(
@@ -89,10 +92,11 @@ class RPCPool:
         forwarded: bool = False,
         region: str = "",
         region_forwarded: bool = False,
+        peer_region: str = "",
     ) -> Reply:
         """One call; ``region``: the region it is for (a server of another region forwards
-        it there)."""
-        stub = self._channel(addr).unary_unary(path(method))
+        it there); ``peer_region``: the region of the server at ``addr``, when known."""
+        stub = self._channel(addr, peer_region).unary_unary(path(method))
         headers = []
         if region:
             headers.append((REGION_HEADER, region))
@@ -119,10 +123,17 @@ class RPCPool:
         timeout: float = DEFAULT_TIMEOUT,
         forwarded: bool = False,
         region: str = "",
+        peer_region: str = "",
     ) -> T:
         """Call ``method`` on ``addr``; raises the server's error as our own error type."""
         result = await self.call_raw(
-            addr, method, to_msgpack(body), timeout=timeout, forwarded=forwarded, region=region
+            addr,
+            method,
+            to_msgpack(body),
+            timeout=timeout,
+            forwarded=forwarded,
+            region=region,
+            peer_region=peer_region,
         )
         if result.error_kind:
             raise decode_error(result)

@@ -127,7 +127,10 @@ class Gossip:
         others = [v for v in self.table.views(now) if self._is_other_alive(v)]
         targets = self.rng.sample(others, min(3, len(others)))
         await asyncio.gather(
-            *(self._exchange(v.member.rpc_addr, timeout=1.0) for v in targets),
+            *(
+                self._exchange(v.member.rpc_addr, timeout=1.0, peer_region=v.member.region)
+                for v in targets
+            ),
             return_exceptions=True,
         )
 
@@ -152,7 +155,7 @@ class Gossip:
         if target is None:
             return
         try:
-            await self._exchange(target.rpc_addr)
+            await self._exchange(target.rpc_addr, peer_region=target.region)
         except NomadicError as exc:
             log.debug("gossip with %s failed: %s", target.name, exc)
 
@@ -189,9 +192,13 @@ class Gossip:
             log.warning("gossip: join failed: %s", "; ".join(errors))
         return joined, "; ".join(errors)
 
-    async def _exchange(self, addr: str, timeout: float = GOSSIP_TIMEOUT) -> None:
+    async def _exchange(
+        self, addr: str, timeout: float = GOSSIP_TIMEOUT, peer_region: str = ""
+    ) -> None:
         push = GossipMessage(entries=self.table.entries(self.clock()))
-        reply = await self.pool.call(addr, "Status.Gossip", push, GossipMessage, timeout=timeout)
+        reply = await self.pool.call(
+            addr, "Status.Gossip", push, GossipMessage, timeout=timeout, peer_region=peer_region
+        )
         self.receive(reply)
 
     def receive(self, message: GossipMessage) -> GossipMessage:
@@ -230,7 +237,9 @@ class Gossip:
         for member in self.live(region):
             default_sink.incr_counter("nomad.nomad.rpc.cross-region", 1, {"region": region})
             try:
-                return await self.pool.call(member.rpc_addr, method, body, reply, timeout=timeout)
+                return await self.pool.call(
+                    member.rpc_addr, method, body, reply, timeout=timeout, peer_region=region
+                )
             except RPCUnavailableError as exc:
                 last = exc
                 log.info("region %s: server %s did not answer: %s", region, member.name, exc)
@@ -247,7 +256,12 @@ class Gossip:
             default_sink.incr_counter("nomad.nomad.rpc.cross-region", 1, {"region": region})
             try:
                 return await self.pool.call_raw(
-                    member.rpc_addr, method, request, timeout=timeout, region_forwarded=True
+                    member.rpc_addr,
+                    method,
+                    request,
+                    timeout=timeout,
+                    region_forwarded=True,
+                    peer_region=region,
                 )
             except RPCUnavailableError as exc:
                 last = exc

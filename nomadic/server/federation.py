@@ -1,4 +1,9 @@
-"""What a server shows of the federation: every server of every region as Nomad lists them.
+"""The server's federation API: every server of every region, regions, joins, cross-region calls.
+
+:class:`FederationAPI` (a mixin of :class:`~nomadic.server.Server`) answers the HTTP layer's
+``members``, ``regions``, ``region_http_addrs``, ``join`` and ``force_leave`` from the gossip
+(``nomadic.rpc.gossip``, attached by ``RPCServer.attach``) and gives server code
+``region_rpc``, the one door for calls into another region.
 
 ``GET /v1/agent/members`` (``nomadic server members``) shows the WAN gossip's member table
 (``nomadic.rpc.membership``) as Serf members with Nomad's tags (``region``, ``dc``, ``port``,
@@ -9,22 +14,71 @@ the Raft configuration.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from nomadic.errors import RegionUnavailableError
 from nomadic.structs.requests import ServerMember
 
 if TYPE_CHECKING:
-    from .server import Server
+    from nomadic.rpc.gossip import Gossip
 
-__all__ = ["wan_members"]
+__all__ = ["CrossRegion", "FederationAPI", "wan_members"]
+
+T = TypeVar("T")
+# (region, method, request, reply type) -> reply, answered by a live server of the region
+CrossRegion = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
 
 
-def wan_members(server: Server, raft: list[ServerMember]) -> list[ServerMember]:
-    if server.gossip is None:
+class FederationAPI:
+    region: str
+    gossip: Gossip | None
+    cross_region: CrossRegion | None
+
+    def raft_members(self) -> list[ServerMember]:
+        raise NotImplementedError  # provided by Server
+
+    def members(self) -> list[ServerMember]:
+        """Every server of every region (WAN gossip), and the Raft peers gossip has not
+        reached yet; leadership in this region as Raft knows it."""
+        return wan_members(self.region, self.gossip, self.raft_members())
+
+    def regions(self) -> list[str]:
+        return self.gossip.regions() if self.gossip is not None else [self.region]
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        if self.gossip is None:
+            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
+        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        from nomadic.rpc.client import rpc_addresses
+
+        if self.gossip is None:
+            return 0, "this server does not gossip (no RPC listener)"
+        return await self.gossip.join(rpc_addresses(addresses))
+
+    def force_leave(self, name: str) -> bool:
+        """Mark a (dead) server ``left`` everywhere (Nomad's ``server force-leave``); False
+        when no such server is known. A live server contradicts it at its next round."""
+        return self.gossip is not None and self.gossip.force_leave(name)
+
+    async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
+        """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,
+        forwarding to its leader; RegionUnavailableError when none is alive."""
+        if self.cross_region is None:
+            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
+        result: T = await self.cross_region(region, method, body, reply)
+        return result
+
+
+def wan_members(region: str, gossip: Gossip | None, raft: list[ServerMember]) -> list[ServerMember]:
+    """The gossip's members as Nomad's ``ServerMember``s (``region``: this server's)."""
+    if gossip is None:
         return raft
     raft_by_name = {m.name: m for m in raft}
     found: dict[str, ServerMember] = {}
-    for view in server.gossip.views():
+    for view in gossip.views():
         m = view.member
         host, _, port = m.rpc_addr.rpartition(":")
         tags = {

@@ -68,13 +68,18 @@ from nomadic.structs.requests import (
 
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
+from .deployment_api import DeploymentAPI
+from .deployment_watcher import DeploymentWatcher
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
+from .endpoints.deployment import DeploymentEndpoint
 from .endpoints.eval import EvalEndpoint
 from .endpoints.globalobjs import GlobalObjectsEndpoint
 from .event_broker import EventBroker
+from .federation import FederationAPI
 from .global_api import GlobalObjectsAPI
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .multiregion_rollout import MultiregionRollout
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
@@ -84,6 +89,7 @@ from .worker import SchedulerFactory, SchedulingLeader, Worker, default_schedule
 if TYPE_CHECKING:
     from nomadic.rpc.gossip import Gossip
 
+    from .federation import CrossRegion
     from .local_rpc import LocalServerRPC
 
 __all__ = ["Server", "ServerConfig"]
@@ -94,8 +100,6 @@ RAFT_WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 # (method, request, reply type) -> reply, answered by the leader
 Forwarder = Callable[[str, Any, type[Any]], Awaitable[Any]]
-# (region, method, request, reply type) -> reply, answered by a live server of the region
-CrossRegion = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
 # the leader's Eval/Plan endpoints over gRPC for this follower's workers, None if unknown
 RemoteLeader = Callable[[], SchedulingLeader | None]
 _ALL_SCHEDULERS = (JOB_TYPE_SERVICE, JOB_TYPE_BATCH, JOB_TYPE_SYSTEM, JOB_TYPE_SYSBATCH)
@@ -124,6 +128,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
+    multiregion_rollout_interval: float = 1.0  # seconds between coordinator rounds
     # global objects: where they are written ("" = this region); replication's error backoff
     authoritative_region: str = ""
     replication_backoff: float = 30.0
@@ -141,7 +146,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
         return f"{host}:{self.rpc_port}"
 
 
-class Server(GlobalObjectsAPI):
+class Server(DeploymentAPI, FederationAPI, GlobalObjectsAPI):
     """Implements ``nomadic.http.agent.ServerAPI``."""
 
     def __init__(
@@ -175,8 +180,13 @@ class Server(GlobalObjectsAPI):
         self.replicator: GlobalReplicator | None = None  # the running one, on a leader
         self.allocs = AllocEndpoint(self)
         self.evals = EvalEndpoint(self)
+        self.deployments = DeploymentEndpoint(self, self.jobs.revert)
         self.periodic = PeriodicDispatch(self)
-        self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
+        self._leader = LeaderDuties(
+            self,
+            PlanApplier(self.plan_queue, self.store, self._commit),
+            DeploymentWatcher(self, self.jobs.revert),
+        )
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
         self.remote_leader: RemoteLeader | None = None
@@ -186,6 +196,7 @@ class Server(GlobalObjectsAPI):
         # WAN membership and cross-region calls (set by RPCServer.attach; None: one region)
         self.gossip: Gossip | None = None
         self.cross_region: CrossRegion | None = None
+        self.multiregion_rollout = MultiregionRollout(self, config.multiregion_rollout_interval)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
         self._node_alloc_events: dict[str, asyncio.Event] = {}
@@ -220,6 +231,8 @@ class Server(GlobalObjectsAPI):
         schedulers = list(self.config.enabled_schedulers)
         self.workers = [Worker(self, self._factory, schedulers, i) for i in range(count)]
         self._tasks = [asyncio.ensure_future(w.run()) for w in self.workers]
+        # acts while this server leads the first region of a multiregion job
+        self._tasks.append(asyncio.ensure_future(self.multiregion_rollout.run()))
         log.info("started %d scheduler workers (%s)", count, ", ".join(schedulers))
 
     async def shutdown(self) -> None:
@@ -558,40 +571,6 @@ class Server(GlobalObjectsAPI):
         """RPC addresses of the Raft peers (Raft addresses of peers not yet learnt)."""
         own = {self.config.raft_addr: self.config.rpc_advertise}
         return sorted({**self.rpc_by_raft, **own}.get(p, p) for p in self.raft.peers())
-
-    def members(self) -> list[ServerMember]:
-        """Every server of every region (WAN gossip), and the Raft peers gossip has not
-        reached yet; leadership in this region as Raft knows it."""
-        from .federation import wan_members
-
-        return wan_members(self, self.raft_members())
-
-    def regions(self) -> list[str]:
-        return self.gossip.regions() if self.gossip is not None else [self.region]
-
-    def region_http_addrs(self, region: str) -> list[str]:
-        from nomadic.errors import RegionUnavailableError
-
-        if self.gossip is None:
-            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
-
-    async def join(self, addresses: list[str]) -> tuple[int, str]:
-        from nomadic.rpc.client import rpc_addresses
-
-        if self.gossip is None:
-            return 0, "this server does not gossip (no RPC listener)"
-        return await self.gossip.join(rpc_addresses(addresses))
-
-    async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
-        """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,
-        forwarding to its leader; RegionUnavailableError when none is alive."""
-        from nomadic.errors import RegionUnavailableError
-
-        if self.cross_region is None:
-            raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        result: T = await self.cross_region(region, method, body, reply)
-        return result
 
     def raft_members(self) -> list[ServerMember]:
         """Every server of the Raft configuration: alive if connected, and who leads."""

@@ -31,6 +31,12 @@ from .codec import (
     to_json,
     to_msgpack,
 )
+from .deployment import (
+    AllocDeploymentStatus,
+    Deployment,
+    DeploymentState,
+    DeploymentStatusUpdate,
+)
 from .evaluation import Evaluation
 from .globalobjs import (
     Namespace,
@@ -116,6 +122,7 @@ from .plan import EvalUpdate, Plan, PlanResult
 
 __all__ = [
     "Affinity",
+    "AllocDeploymentStatus",
     "AllocListStub",
     "AllocMetric",
     "AllocUpdate",
@@ -137,6 +144,9 @@ __all__ = [
     "Consul",
     "DNSConfig",
     "DecodeError",
+    "Deployment",
+    "DeploymentState",
+    "DeploymentStatusUpdate",
     "DesiredTransition",
     "DisconnectStrategy",
     "DispatchPayloadConfig",

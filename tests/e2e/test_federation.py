@@ -9,6 +9,7 @@ error naming ``us``.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -179,10 +180,10 @@ def test_multiregion_job_runs_in_both_with_region_counts_and_stops_globally(
     shown = eu.cli("job", "status", "everywhere", check=True).stdout
     section = shown.split("Multiregion", 1)[1].splitlines()
     assert section[1].split()[:5] == ["Region", "Status", "Version", "Desired", "Running"]
-    assert [line.split()[:5] for line in section[2:4]] == [
-        ["eu", "running", "0", "2", "2"],
-        ["us", "running", "0", "1", "1"],
-    ]
+    assert [line.split()[:6] for line in section[2:4]] == [  # shown
+        ["eu", "running", "0", "2", "2", "-"],  # no update block: no deployments
+        ["us", "running", "0", "1", "1", "-"],
+    ], shown
 
     eu.cli("job", "stop", "-global", "-detach", "everywhere", check=True)
     for agent in (eu, us):
@@ -192,6 +193,105 @@ def test_multiregion_job_runs_in_both_with_region_counts_and_stops_globally(
             timeout=60,
             what=f"everywhere stopped in {agent.workdir.name}",
         )
+
+
+ROLLOUT = """
+job "%(name)s" {
+  datacenters = ["*"]
+  multiregion {
+    strategy {
+      max_parallel = 1
+      on_failure   = "%(on_failure)s"
+    }
+    region "eu" {
+      meta {
+        run = "sleep 300"
+      }
+    }
+    region "us" {
+      meta {
+        run = "%(us_run)s"
+      }
+    }
+  }
+  group "web" {
+    update {
+      max_parallel      = 1
+      min_healthy_time  = "1s"
+      healthy_deadline  = "20s"
+      progress_deadline = "40s"
+    }
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "web" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "${NOMAD_META_run}"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}
+"""
+
+
+def deployment_status(agent: AgentProcess, job: str) -> str:
+    status, body = agent.request("GET", f"/v1/job/{job}/deployment")
+    if status != 200 or body.strip() in (b"", b"null"):
+        return ""
+    return str(json.loads(body)["Status"])
+
+
+def run_rollout(regions: Regions, name: str, on_failure: str, us_run: str) -> None:
+    path = regions.eu.workdir / f"{name}.hcl"
+    path.write_text(ROLLOUT % {"name": name, "on_failure": on_failure, "us_run": us_run})
+    regions.eu.cli("job", "run", str(path), check=True)
+
+
+def test_multiregion_rollout_runs_one_region_at_a_time_then_unblocks_all(
+    regions: Regions,
+) -> None:
+    eu, us = regions.eu, regions.us
+    run_rollout(regions, "rollout", "", "sleep 300")
+    seen: list[tuple[str, str]] = []
+
+    def both_successful() -> bool:
+        pair = (deployment_status(eu, "rollout"), deployment_status(us, "rollout"))
+        if not seen or seen[-1] != pair:
+            seen.append(pair)
+        return pair == ("successful", "successful")
+
+    wait_for(both_successful, timeout=90, interval=0.1, what=f"both successful (seen {seen})")
+    shown = eu.cli("job", "status", "rollout", check=True).stdout.split("Multiregion", 1)[1]
+    assert [line.split()[:6] for line in shown.splitlines()[2:4]] == [
+        ["eu", "running", "0", "1", "1", "successful"],
+        ["us", "running", "0", "1", "1", "successful"],
+    ]
+    assert ("running", "running") not in seen  # max_parallel = 1
+    assert any(e in ("running", "blocked") and u == "pending" for e, u in seen), seen
+    # eu (listed first) finished and waited, blocked, for us before both were unblocked
+    assert any(e == "blocked" and u != "successful" for e, u in seen), seen
+
+
+def test_a_failing_region_fails_every_region_with_fail_all(regions: Regions) -> None:
+    eu, us = regions.eu, regions.us
+    run_rollout(regions, "rollout-fail", "fail_all", "exit 3")
+    wait_for(
+        lambda: deployment_status(us, "rollout-fail") == "failed",
+        timeout=90,
+        what="us's deployment to fail (its task exits 3)",
+    )
+    wait_for(
+        lambda: deployment_status(eu, "rollout-fail") == "failed",
+        timeout=30,
+        what="eu's deployment to be failed by on_failure = fail_all",
+    )
 
 
 def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regions) -> None:
@@ -224,3 +324,7 @@ def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regio
     assert body.decode().startswith('No path to region "us": no live server known (last seen')
     assert time.monotonic() - start < 2
     assert eu.get("/v1/regions") == ["eu", "us"]  # known until reaped
+
+    # an operator who knows us is gone for good: force-leave marks it left
+    eu.cli("server", "force-leave", "us1.us", check=True)
+    assert {r[0]: r[3] for r in _member_rows(eu)}["us1.us"] == "left"

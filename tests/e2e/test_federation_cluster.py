@@ -51,8 +51,9 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
     try:
         for s in us.servers:
             s.start(wait_ready=False)
+        # a loaded machine may need more than one election round
+        wait_for(us.leader, timeout=90, what="us's servers to elect a leader")
         eu.start()
-        us.leader()
         yield Federation(us=us, eu=eu)
     except BaseException:
         for agent in [*us.servers, eu]:

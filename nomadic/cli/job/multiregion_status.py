@@ -16,7 +16,15 @@ if TYPE_CHECKING:
 
 __all__ = ["show_multiregion"]
 
-HEADER = ("Region", "Status", "Version", "Desired", "Running", "Datacenters")
+HEADER = ("Region", "Status", "Version", "Desired", "Running", "Deployment", "Datacenters")
+
+
+def _latest_deployment(client: Client, job_id: str) -> str:
+    """The status of the region's latest deployment of the job, "-" when it has none."""
+    from urllib.parse import quote
+
+    found = client.deployments.latest_of_job(quote(job_id, safe=""))
+    return found.status if found is not None else "-"
 
 
 def show_multiregion(client: Client, job: Job) -> None:
@@ -30,14 +38,16 @@ def show_multiregion(client: Client, job: Job) -> None:
         try:
             copy = regional.jobs.info(job.id)
             summary = regional.jobs.summary(job.id)
+            deployment = _latest_deployment(regional, job.id)
         except APIError as exc:
-            rows.append((spec.name, f"unreachable: {exc.message}", "", "", "", ""))
+            rows.append((spec.name, f"unreachable: {exc.message}", "", "", "", "", ""))
             continue
         finally:
             regional.close()
         desired = sum(tg.count for tg in copy.task_groups)
         running = sum(c.running for c in summary.summary.values())
         status = "stopped" if copy.stop else copy.status
-        rows.append((spec.name, status, copy.version, desired, running, ",".join(copy.datacenters)))
+        datacenters = ",".join(copy.datacenters)
+        rows.append((spec.name, status, copy.version, desired, running, deployment, datacenters))
     out.line("\nMultiregion")
     out.table(HEADER, rows)

@@ -68,6 +68,8 @@ class FakeServer:
         self.drains: list[Any] = []  # drain strategies set, in order (None: disabled)
         self.other_regions: dict[str, list[str]] = {}  # region -> HTTP addresses
         self.joined: list[str] = []
+        self.left: list[str] = []  # servers force-left
+        self.planned: list[str] = []  # job IDs planned here
 
     # -- helpers for tests --------------------------------------------------------------
 
@@ -156,6 +158,7 @@ class FakeServer:
         """The real dry run (the scheduler over this store)."""
         from nomadic.server.endpoints.job_plan import plan_job
 
+        self.planned.append(job.id)
         return await plan_job(self.store.snapshot(), job, diff=diff)
 
     def schedule(self, eval_id: str) -> None:
@@ -343,6 +346,10 @@ class FakeServer:
         if region not in self.other_regions:
             raise RegionUnavailableError(f'No path to region "{region}": unknown')
         return list(self.other_regions[region])
+
+    def force_leave(self, name: str) -> bool:
+        self.left.append(name)
+        return name.endswith(".global")
 
     async def join(self, addresses: list[str]) -> tuple[int, str]:
         self.joined.extend(addresses)

@@ -68,6 +68,15 @@ async def test_job_with_region_us_registers_in_us(
     assert (await api.get("/v1/job/in-us")).status == 404
 
 
+async def test_plan_of_a_job_for_us_is_planned_in_us(
+    api: Any, federated: FakeServer, us: tuple[FakeServer, TestServer]
+) -> None:
+    job = {**web_job("plan-us"), "Region": "us"}
+    resp = await api.put("/v1/job/plan-us/plan", json={"Job": job})
+    assert resp.status == 200, await resp.text()
+    assert us[0].planned == ["plan-us"] and federated.planned == []
+
+
 async def test_unknown_region_is_a_clear_500(api: Any, federated: FakeServer) -> None:
     resp = await api.get("/v1/jobs", params={"region": "mars"})
     assert resp.status == 500

@@ -80,6 +80,11 @@ async def test_region_call_reaches_that_region_and_a_dead_region_fails_fast(
 
     with pytest.raises(RegionUnavailableError, match='No path to region "ap": no server of'):
         await a.region_rpc("ap", "Status.Member", Empty(), MemberInfo)
+    # any gRPC request carrying another region is forwarded there by the server it reaches
+    via_a = await a.pool.call(a.member.rpc_addr, "Status.Member", Empty(), MemberInfo, region="us")
+    assert via_a.region == "us"
+    with pytest.raises(RegionUnavailableError, match='No path to region "ap"'):
+        await a.pool.call(a.member.rpc_addr, "Status.Member", Empty(), MemberInfo, region="ap")
 
     # us goes away: before failure detection a call tries each server and fails at once ...
     for rpc in (b, c):
