@@ -21,6 +21,7 @@ from nomadic.structs import from_builtins, to_builtins
 if TYPE_CHECKING:
     from nomadic.api.agent import Agent
     from nomadic.api.allocations import Allocations
+    from nomadic.api.deployments import Deployments
     from nomadic.api.evaluations import Evaluations
     from nomadic.api.fs import FS
     from nomadic.api.jobs import Jobs
@@ -97,6 +98,12 @@ class Client:
         from nomadic.api.evaluations import Evaluations
 
         return Evaluations(self)
+
+    @property
+    def deployments(self) -> Deployments:
+        from nomadic.api.deployments import Deployments
+
+        return Deployments(self)
 
     @property
     def nodes(self) -> Nodes:

@@ -19,6 +19,7 @@ __all__ = ["cli", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("nomadic.cli.agent:agent_command", "Runs a nomadic agent"),
     "alloc": ("nomadic.cli.alloc:alloc", "Interact with allocations"),
+    "deployment": ("nomadic.cli.deployment:deployment", "Interact with deployments"),
     "eval": ("nomadic.cli.eval:eval_group", "Interact with evaluations"),
     "fmt": ("nomadic.cli.fmt:fmt", "Rewrites HCL job files to canonical format"),
     "job": ("nomadic.cli.job:job", "Interact with jobs"),

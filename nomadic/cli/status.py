@@ -1,5 +1,5 @@
-"""``nomadic status [<id>]``: the job list, or whatever job, allocation, evaluation or node
-the ID (or unique prefix) names, as Nomad's top-level ``status`` does."""
+"""``nomadic status [<id>]``: the job list, or whatever job, allocation, evaluation, node or
+deployment the ID (or unique prefix) names, as Nomad's top-level ``status`` does."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ __all__ = ["status"]
 @api_options
 @click.pass_context
 def status(ctx: click.Context, ident: str | None, verbose: bool) -> None:
-    """List jobs, or show the job, allocation, evaluation or node an ID names."""
+    """List jobs, or show the job, allocation, evaluation, node or deployment an ID names."""
     from nomadic.api import APIError
     from nomadic.cli import resolve
     from nomadic.cli.job.status import list_jobs, show_job
@@ -40,6 +40,10 @@ def status(ctx: click.Context, ident: str | None, verbose: bool) -> None:
             from nomadic.cli.node.status import show_node
 
             show_node(client, resolve.resolve_node(client, ident), verbose)
+        elif len(ident) >= 2 and client.deployments.list(prefix=ident[: len(ident) // 2 * 2]):
+            from nomadic.cli.deployment.format import print_deployment, resolve_deployment
+
+            print_deployment(resolve_deployment(client, ident), verbose)
         else:
             raise CommandError(f'No matches returned for query "{ident}"')
     except APIError as exc:

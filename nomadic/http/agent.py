@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nomadic.plugin import ExecStreams, ExitResult
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, SchedulerConfiguration
+from nomadic.structs.deployment import (
+    DeploymentAllocHealthRequest,
+    DeploymentPauseRequest,
+    DeploymentPromoteRequest,
+    DeploymentRequest,
+    DeploymentUpdateResponse,
+)
 from nomadic.structs.requests import (
     AllocStopResponse,
     JobDeregisterResponse,
@@ -121,6 +128,23 @@ class ServerAPI(Protocol):
     async def raft_remove_peer(self, address: str) -> str:
         """Remove a server (Raft or RPC address) from the Raft configuration."""
         ...
+
+    # deployments (nomadic.server.deployment_api); each raises NotFoundError/ValidationError
+    async def deployment_pause(self, req: DeploymentPauseRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_promote(
+        self, req: DeploymentPromoteRequest
+    ) -> DeploymentUpdateResponse: ...
+
+    async def deployment_fail(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_run(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_unblock(self, req: DeploymentRequest) -> DeploymentUpdateResponse: ...
+
+    async def deployment_alloc_health(
+        self, req: DeploymentAllocHealthRequest
+    ) -> DeploymentUpdateResponse: ...
 
 
 class ClientAPI(Protocol):

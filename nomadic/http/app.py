@@ -20,6 +20,7 @@ from nomadic.http import (
     allocations,
     client_alloc,
     client_fs,
+    deployments,
     evaluations,
     events,
     job_actions,
@@ -64,6 +65,7 @@ def build_app(
         metrics,
         events,
         agent_monitor,
+        deployments,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -24,6 +24,14 @@ import msgspec
 from nomadic.errors import NoLeaderError, NomadicError
 from nomadic.structs import Node, Plan, PlanResult, SchedulerConfiguration
 from nomadic.structs.codec import to_msgpack
+from nomadic.structs.deployment import (
+    DeploymentAllocHealthRequest,
+    DeploymentPauseRequest,
+    DeploymentPromoteRequest,
+    DeploymentReply,
+    DeploymentRequest,
+    DeploymentSpecificRequest,
+)
 from nomadic.structs.requests import (
     JobDispatchRequest,
     JobRegisterRequest,
@@ -107,6 +115,7 @@ class RPCServer:
             "Job.Revert": _Method(JobRevertRequest, self._job_revert, write=True),
             "Job.Scale": _Method(JobScaleRequest, self._job_scale, write=True),
             "Alloc.Stop": _Method(AllocStopRequest, self._alloc_stop, write=True),
+            **self._deployment_methods(),
             "Node.UpdateDrain": _Method(NodeUpdateDrainRequest, self._node_drain, write=True),
             "Node.UpdateEligibility": _Method(
                 NodeUpdateEligibilityRequest, self._node_eligibility, write=True
@@ -295,6 +304,55 @@ class RPCServer:
 
     async def _alloc_stop(self, req: AllocStopRequest) -> Any:
         return await self._require().allocs.stop(req.alloc_id)
+
+    # Deployment.* (the leader's DeploymentEndpoint, through the Server's DeploymentAPI)
+
+    def _deployment_methods(self) -> dict[str, _Method]:
+        return {
+            "Deployment.Pause": _Method(DeploymentPauseRequest, self._deployment_pause, True),
+            "Deployment.Promote": _Method(DeploymentPromoteRequest, self._deployment_promote, True),
+            "Deployment.Fail": _Method(DeploymentRequest, self._deployment_fail, True),
+            "Deployment.Run": _Method(DeploymentRequest, self._deployment_run, True),
+            "Deployment.Unblock": _Method(DeploymentRequest, self._deployment_unblock, True),
+            "Deployment.SetAllocHealth": _Method(
+                DeploymentAllocHealthRequest, self._deployment_alloc_health, True
+            ),
+            # reads, from this server's state (a coordinator in another region asks here)
+            "Deployment.GetDeployment": _Method(
+                DeploymentSpecificRequest, self._deployment_get, False
+            ),
+            "Job.LatestDeployment": _Method(
+                DeploymentSpecificRequest, self._deployment_latest, False
+            ),
+        }
+
+    async def _deployment_get(self, req: DeploymentSpecificRequest) -> DeploymentReply:
+        snap = self._require().snapshot()
+        found = snap.deployment_by_id(req.deployment_id)
+        return DeploymentReply(deployment=found, index=snap.table_index("deployments"))
+
+    async def _deployment_latest(self, req: DeploymentSpecificRequest) -> DeploymentReply:
+        snap = self._require().snapshot()
+        found = snap.latest_deployment_by_job(req.namespace, req.job_id)
+        return DeploymentReply(deployment=found, index=snap.table_index("deployments"))
+
+    async def _deployment_pause(self, req: DeploymentPauseRequest) -> Any:
+        return await self._require().deployment_pause(req)
+
+    async def _deployment_promote(self, req: DeploymentPromoteRequest) -> Any:
+        return await self._require().deployment_promote(req)
+
+    async def _deployment_fail(self, req: DeploymentRequest) -> Any:
+        return await self._require().deployment_fail(req)
+
+    async def _deployment_run(self, req: DeploymentRequest) -> Any:
+        return await self._require().deployment_run(req)
+
+    async def _deployment_unblock(self, req: DeploymentRequest) -> Any:
+        return await self._require().deployment_unblock(req)
+
+    async def _deployment_alloc_health(self, req: DeploymentAllocHealthRequest) -> Any:
+        return await self._require().deployment_alloc_health(req)
 
     async def _eval_dequeue(self, req: EvalDequeueRequest) -> EvalDequeueReply:
         timeout = min(max(req.timeout, 0.0), 30.0)

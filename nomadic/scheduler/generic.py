@@ -1,9 +1,11 @@
 """GenericScheduler: places service and batch jobs (Nomad's ``generic_sched.go``).
 
-process(eval): load job -> reconcile -> stops, in-place updates -> placements (stack)
-    -> submit plan -> partial commit? retry on the refreshed state (5 service, 2 batch;
-    progress resets the count) -> eval complete (or failed), with a blocked eval for
-    what could not be placed and follow-up evals for delayed reschedules.
+process(eval): load job (and its latest deployment) -> reconcile -> stops, in-place
+    updates -> placements (stack), tagged with the deployment -> submit plan (with the
+    deployment the reconciler created and its status changes) -> partial commit? retry on
+    the refreshed state (5 service, 2 batch; progress resets the count) -> eval complete
+    (or failed), with a blocked eval for what could not be placed and follow-up evals for
+    delayed reschedules.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from nomadic.structs import (
     AllocatedResources,
     AllocatedSharedResources,
     Allocation,
+    AllocDeploymentStatus,
     AllocMetric,
+    Deployment,
     Evaluation,
     Job,
     Node,
@@ -93,6 +97,7 @@ class GenericScheduler:
         self.queued_allocs: dict[str, int] = {}
         self.followup_evals: list[Evaluation] = []
         self._placed_ids: set[str] = set()
+        self.deployment: Deployment | None = None
 
     def process(self, evaluation: Evaluation) -> None:
         self.eval = evaluation
@@ -179,6 +184,9 @@ class GenericScheduler:
     def _compute_job_allocs(self) -> None:
         ev = self.eval
         allocs = self.state.allocs_by_job(ev.namespace, ev.job_id)
+        deployment = None
+        if not self.batch:
+            deployment = self.state.latest_deployment_by_job(ev.namespace, ev.job_id)
         reconciler = AllocReconciler(
             generic_alloc_update_fn(self.ctx, self.stack, ev.id),
             self.batch,
@@ -189,8 +197,12 @@ class GenericScheduler:
             ev.id,
             ev.priority,
             self.clock(),
+            deployment=deployment,
         )
         results = reconciler.compute()
+        self.deployment = reconciler.deployment
+        self.plan.deployment = results.deployment
+        self.plan.deployment_updates = results.deployment_updates
         if ev.annotate_plan:
             self.plan.annotations = {
                 tg: d.annotation() for tg, d in results.desired_tg_updates.items()
@@ -199,13 +211,22 @@ class GenericScheduler:
             self.followup_evals += evals
         for stop in results.stop:
             self._append_stopped(stop.alloc, stop.status_description, stop.client_status)
-        for update in [*results.inplace_update, *results.attribute_updates.values()]:
+        for update in results.inplace_update:
+            self.plan.append_alloc(self._with_deployment(update))
+        for update in results.attribute_updates.values():
             self.plan.append_alloc(update)
         if not results.place and not results.destructive_update:
             if self.job is not None:
                 self.queued_allocs = {tg.name: 0 for tg in self.job.task_groups}
             return
         self._compute_placements(results)
+
+    def _with_deployment(self, alloc: Allocation) -> Allocation:
+        """An in-place updated alloc joins the current deployment (its health is re-judged)."""
+        d_id = self.deployment.id if self.deployment is not None else ""
+        if alloc.deployment_id == d_id:
+            return alloc
+        return msgspec.structs.replace(alloc, deployment_id=d_id, deployment_status=None)
 
     def _append_stopped(self, alloc: Allocation, desc: str, client_status: str = "") -> None:
         fields: dict[str, str] = {"desired_status": ALLOC_DESIRED_STOP, "desired_description": desc}
@@ -271,6 +292,8 @@ class GenericScheduler:
             metrics=metrics,
             desired_status=ALLOC_DESIRED_RUN,
             client_status=ALLOC_CLIENT_PENDING,
+            deployment_id=self.deployment.id if self.deployment is not None else "",
+            deployment_status=AllocDeploymentStatus(canary=True) if missing.canary else None,
         )
         if prev is not None:
             alloc.previous_allocation = prev.id
@@ -321,11 +344,12 @@ class GenericScheduler:
         self.planner.create_eval(self.blocked)
 
     def _set_status(self, status: str, desc: str) -> None:
-        self.planner.update_eval(
-            with_status(
-                self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
-            )
+        ev = with_status(
+            self.eval, status, desc, self.failed_tg_allocs, self.queued_allocs, self.blocked
         )
+        if self.deployment is not None and self.deployment.active():
+            ev.deployment_id = self.deployment.id  # Nomad's eval.DeploymentID: `job run` follows it
+        self.planner.update_eval(ev)
 
 
 def exhaust_resources(metrics: AllocMetric, tg: TaskGroup) -> None:

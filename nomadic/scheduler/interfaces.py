@@ -11,6 +11,7 @@ from typing import Protocol
 
 from nomadic.structs import (
     Allocation,
+    Deployment,
     Evaluation,
     Job,
     Node,
@@ -43,6 +44,10 @@ class State(Protocol):
         ...
 
     def eval_by_id(self, eval_id: str) -> Evaluation | None: ...
+
+    def latest_deployment_by_job(self, namespace: str, job_id: str) -> Deployment | None:
+        """The job's newest deployment (any status)."""
+        ...
 
     def scheduler_config(self) -> SchedulerConfiguration:
         """The operator's scheduler configuration (defaults when never set)."""

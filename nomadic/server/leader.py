@@ -2,7 +2,7 @@
 
 On gaining leadership (Nomad's ``establishLeadership``): enable the eval broker, blocked
 evals and plan queue; refill them from the evaluations in state; start the plan applier
-and the node drainer;
+the node drainer and the deployment watcher;
 give every live node the failover heartbeat TTL; start the reapers that mark evals which
 exhausted their delivery limit as failed (with a delayed follow-up eval) and cancel evals
 made redundant by newer ones; restore the periodic dispatcher (which catches up, once, a
@@ -39,6 +39,7 @@ from nomadic.structs.ids import new_id
 
 from .blocked_evals import BlockedEvals
 from .broker import FAILED_QUEUE, EvalBroker
+from .deployment_watcher import DeploymentWatcher
 from .drainer import NodeDrainer
 from .endpoints.base import now_ns
 from .heartbeat import Heartbeater
@@ -71,9 +72,15 @@ class LeaderHost(Protocol):
 
 
 class LeaderDuties:
-    def __init__(self, host: LeaderHost, applier: PlanApplier) -> None:
+    def __init__(
+        self,
+        host: LeaderHost,
+        applier: PlanApplier,
+        deployment_watcher: DeploymentWatcher | None = None,
+    ) -> None:
         self._host = host
         self._applier = applier
+        self._deployment_watcher = deployment_watcher
         self._tasks: list[asyncio.Task[None]] = []
         self.active = False
 
@@ -94,6 +101,8 @@ class LeaderDuties:
             asyncio.ensure_future(self._reap_cancelable()),
             asyncio.ensure_future(NodeDrainer(h).run()),
         ]
+        if self._deployment_watcher is not None:
+            self._tasks.append(asyncio.ensure_future(self._deployment_watcher.run()))
         h.periodic.start()
         self._tasks.append(asyncio.ensure_future(h.periodic.restore()))
 

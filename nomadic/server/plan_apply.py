@@ -67,7 +67,7 @@ def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
                 extra={"eval_id": plan.eval_id, "node_id": node_id},
             )
             result.rejected_nodes.append(node_id)
-            if plan.all_at_once:
+            if plan.all_at_once:  # nothing is committed, the deployment neither
                 return PlanResult(rejected_nodes=nodes, refresh_index=snap.latest_index())
             continue
         for src, dst in (
@@ -85,6 +85,8 @@ def evaluate_plan(snap: Snapshot, plan: Plan) -> PlanResult:
             result.node_preemptions[node_id] = preempted
     if result.rejected_nodes:
         result.refresh_index = snap.latest_index()
+    result.deployment = plan.deployment
+    result.deployment_updates = list(plan.deployment_updates)
     return result
 
 
@@ -152,6 +154,9 @@ def plan_results_entry(plan: Plan, result: PlanResult, now: int) -> ApplyPlanRes
         allocs_stopped=[a for v in result.node_update.values() for a in stamp(v, False)],
         allocs_preempted=[a for v in result.node_preemptions.values() for a in stamp(v, False)],
         evals=preemption_evals(result, now),
+        deployment=result.deployment,
+        deployment_updates=result.deployment_updates,
+        updated_at=now,
     )
 
 
@@ -215,7 +220,13 @@ class PlanApplier:
     def _start_commit(
         self, pending: PendingPlan, result: PlanResult
     ) -> tuple[asyncio.Task[int], ApplyPlanResults] | None:
-        if not (result.node_update or result.node_allocation or result.node_preemptions):
+        if not (
+            result.node_update
+            or result.node_allocation
+            or result.node_preemptions
+            or result.deployment is not None
+            or result.deployment_updates
+        ):
             pending.respond(result)
             return None
         entry = plan_results_entry(pending.plan, result, time.time_ns())

@@ -68,7 +68,10 @@ from nomadic.structs.requests import (
 
 from .blocked_evals import BlockedEvals
 from .broker import BrokerConfig, EvalBroker
+from .deployment_api import DeploymentAPI
+from .deployment_watcher import DeploymentWatcher
 from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
+from .endpoints.deployment import DeploymentEndpoint
 from .endpoints.eval import EvalEndpoint
 from .event_broker import EventBroker
 from .heartbeat import HeartbeatConfig, Heartbeater
@@ -131,7 +134,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
         return f"{host}:{self.rpc_port}"
 
 
-class Server:
+class Server(DeploymentAPI):
     """Implements ``nomadic.http.agent.ServerAPI``."""
 
     def __init__(
@@ -159,8 +162,13 @@ class Server:
         self.nodes = NodeEndpoint(self, leader_rpc_addr=config.rpc_advertise)
         self.allocs = AllocEndpoint(self)
         self.evals = EvalEndpoint(self)
+        self.deployments = DeploymentEndpoint(self, self.jobs.revert)
         self.periodic = PeriodicDispatch(self)
-        self._leader = LeaderDuties(self, PlanApplier(self.plan_queue, self.store, self._commit))
+        self._leader = LeaderDuties(
+            self,
+            PlanApplier(self.plan_queue, self.store, self._commit),
+            DeploymentWatcher(self, self.jobs.revert),
+        )
         self._factory = scheduler_factory or default_scheduler_factory
         self.forwarder: Forwarder | None = None
         self.remote_leader: RemoteLeader | None = None

@@ -16,6 +16,8 @@ import msgspec
 from nomadic.structs import (
     Allocation,
     AllocUpdate,
+    Deployment,
+    DeploymentStatusUpdate,
     DesiredTransition,
     DrainStrategy,
     Evaluation,
@@ -36,6 +38,9 @@ __all__ = [
     "AllocDesiredTransitionUpdate",
     "ApplyPlanResults",
     "Barrier",
+    "DeploymentAllocHealthRequest",
+    "DeploymentPromoteRequest",
+    "DeploymentStatusUpdateRequest",
     "Envelope",
     "EvalUpdateRequest",
     "JobDeregister",
@@ -75,6 +80,10 @@ class MessageType(IntEnum):
     SCHEDULER_CONFIG = 13
     NODE_UPDATE_DRAIN = 14
     NODE_UPDATE_ELIGIBILITY = 15
+    # deployments (16-19; 19 is reserved for them)
+    DEPLOYMENT_STATUS_UPDATE = 16
+    DEPLOYMENT_PROMOTE = 17
+    DEPLOYMENT_ALLOC_HEALTH = 18
 
 
 class JobRegister(Base):
@@ -125,6 +134,11 @@ class ApplyPlanResults(Base):
     allocs_stopped: list[Allocation] = msgspec.field(default_factory=list)
     allocs_preempted: list[Allocation] = msgspec.field(default_factory=list)
     evals: list[Evaluation] = msgspec.field(default_factory=list)
+    # the plan's new or changed deployment and status changes of others (Nomad's
+    # Deployment / DeploymentUpdates), written before the allocations that count into them
+    deployment: Deployment | None = None
+    deployment_updates: list[DeploymentStatusUpdate] = msgspec.field(default_factory=list)
+    updated_at: int = 0
 
 
 class AllocDesiredTransitionUpdate(Base):
@@ -175,6 +189,36 @@ class NodeUpdateEligibility(Base):
     evals: list[Evaluation] = msgspec.field(default_factory=list)
 
 
+class DeploymentStatusUpdateRequest(Base):
+    """Set a deployment's status (pause, resume, fail, run, unblock, the watcher's verdicts);
+    a successful deployment marks its job version stable."""
+
+    deployment_update: DeploymentStatusUpdate
+    updated_at: int = 0
+    eval: Evaluation | None = None
+
+
+class DeploymentPromoteRequest(Base):
+    """Promote the canaries of ``groups`` (``all``: every group)."""
+
+    deployment_id: str
+    all: bool = False
+    groups: list[str] = msgspec.field(default_factory=list)
+    updated_at: int = 0
+    eval: Evaluation | None = None
+
+
+class DeploymentAllocHealthRequest(Base):
+    """Mark allocations of a deployment healthy or unhealthy (the server's verdict)."""
+
+    deployment_id: str
+    healthy_allocation_ids: list[str] = msgspec.field(default_factory=list)
+    unhealthy_allocation_ids: list[str] = msgspec.field(default_factory=list)
+    timestamp: int = 0
+    deployment_update: DeploymentStatusUpdate | None = None
+    eval: Evaluation | None = None
+
+
 Payload = (
     JobRegister
     | JobDeregister
@@ -191,6 +235,9 @@ Payload = (
     | SchedulerConfigSet
     | NodeUpdateDrain
     | NodeUpdateEligibility
+    | DeploymentStatusUpdateRequest
+    | DeploymentPromoteRequest
+    | DeploymentAllocHealthRequest
 )
 
 PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
@@ -209,6 +256,9 @@ PAYLOAD_TYPES: dict[MessageType, type[Payload]] = {
     MessageType.SCHEDULER_CONFIG: SchedulerConfigSet,
     MessageType.NODE_UPDATE_DRAIN: NodeUpdateDrain,
     MessageType.NODE_UPDATE_ELIGIBILITY: NodeUpdateEligibility,
+    MessageType.DEPLOYMENT_STATUS_UPDATE: DeploymentStatusUpdateRequest,
+    MessageType.DEPLOYMENT_PROMOTE: DeploymentPromoteRequest,
+    MessageType.DEPLOYMENT_ALLOC_HEALTH: DeploymentAllocHealthRequest,
 }
 _TYPE_OF = {cls: mt for mt, cls in PAYLOAD_TYPES.items()}
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from nomadic.structs import Allocation, Evaluation, Job, Node, to_builtins
+from nomadic.structs import Allocation, Deployment, Evaluation, Job, Node, to_builtins
 
 from . import entries as e
 from .interfaces import StateSnapshot
@@ -42,6 +42,9 @@ _TYPES = {
     e.MessageType.ALLOC_UPDATE_DESIRED_TRANSITION: "AllocationUpdateDesiredStatus",
     e.MessageType.NODE_UPDATE_DRAIN: "NodeDrain",
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "NodeEligibility",
+    e.MessageType.DEPLOYMENT_STATUS_UPDATE: "DeploymentStatusUpdate",
+    e.MessageType.DEPLOYMENT_PROMOTE: "DeploymentPromotion",
+    e.MessageType.DEPLOYMENT_ALLOC_HEALTH: "DeploymentAllocHealth",
 }
 
 
@@ -107,7 +110,22 @@ def events_for(
         out.append(Event("Evaluation", etype, ev.id, ev.namespace, index, ev, keys))
     for node in _nodes(payload, before, after):
         out.append(Event("Node", etype, node.id, "", index, node))
+    for d in _deployments(payload, after):
+        out.append(Event("Deployment", etype, d.id, d.namespace, index, d, (d.job_id,)))
     return out
+
+
+def _deployments(payload: object, after: StateSnapshot) -> Iterable[Deployment]:
+    ids: list[str] = []
+    if isinstance(payload, e.ApplyPlanResults):
+        if payload.deployment is not None:
+            ids.append(payload.deployment.id)
+        ids += [u.deployment_id for u in payload.deployment_updates]
+    elif isinstance(payload, e.DeploymentStatusUpdateRequest):
+        ids = [payload.deployment_update.deployment_id]
+    elif isinstance(payload, e.DeploymentPromoteRequest | e.DeploymentAllocHealthRequest):
+        ids = [payload.deployment_id]
+    return [d for i in dict.fromkeys(ids) if (d := after.deployment_by_id(i)) is not None]
 
 
 def _jobs(payload: object, before: StateSnapshot, after: StateSnapshot) -> Iterable[Job]:

@@ -27,6 +27,7 @@ import msgspec
 
 from nomadic.structs import (
     Allocation,
+    Deployment,
     Evaluation,
     Job,
     JobSummary,
@@ -77,6 +78,9 @@ _FSM_TIMERS = {
     e.MessageType.NODE_UPDATE_ELIGIBILITY: "nomad.nomad.fsm.node_eligibility_update",
     e.MessageType.SCHEDULER_CONFIG: "nomad.nomad.fsm.apply_scheduler_config",
     e.MessageType.PERIODIC_LAUNCH: "nomad.nomad.fsm.upsert_periodic_launch",
+    e.MessageType.DEPLOYMENT_STATUS_UPDATE: "nomad.nomad.fsm.deployment_status_update",
+    e.MessageType.DEPLOYMENT_PROMOTE: "nomad.nomad.fsm.deployment_promotion",
+    e.MessageType.DEPLOYMENT_ALLOC_HEALTH: "nomad.nomad.fsm.deployment_alloc_health",
 }
 
 
@@ -99,6 +103,7 @@ class FSMSnapshot(msgspec.Struct, array_like=True):
     nodes: list[Node]
     periodic_launches: list[PeriodicLaunch] = msgspec.field(default_factory=list)
     scheduler_config: SchedulerConfiguration | None = None
+    deployments: list[Deployment] = msgspec.field(default_factory=list)
 
 
 class FSM:
@@ -234,6 +239,10 @@ class FSM:
             job = p.job
             updated = [a if a.job else msgspec.structs.replace(a, job=job) for a in updated]
         allocs = [*p.allocs_stopped, *p.allocs_preempted, *updated]
+        if p.deployment is not None or p.deployment_updates:
+            self.store.apply_plan_deployments(
+                index, p.deployment, p.deployment_updates, p.updated_at
+            )
         self.store.upsert_allocs(index, allocs)
         self._evals(index, p.evals)
         if p.allocs_stopped or p.allocs_preempted:
@@ -265,6 +274,25 @@ class FSM:
         self._evals(index, p.evals)
         if p.eligibility == NODE_ELIGIBLE:
             self._capacity(index, [p.node_id])
+
+    # deployments
+
+    def _deployment_status_update(self, index: int, p: e.DeploymentStatusUpdateRequest) -> None:
+        self.store.update_deployment_status(index, p.deployment_update, p.updated_at)
+        self._evals(index, [p.eval] if p.eval else [])
+
+    def _deployment_promote(self, index: int, p: e.DeploymentPromoteRequest) -> None:
+        groups = None if p.all else list(p.groups)
+        self.store.update_deployment_promotion(index, p.deployment_id, groups, p.updated_at)
+        self._evals(index, [p.eval] if p.eval else [])
+
+    def _deployment_alloc_health(self, index: int, p: e.DeploymentAllocHealthRequest) -> None:
+        self.store.update_deployment_alloc_health(
+            index, p.healthy_allocation_ids, p.unhealthy_allocation_ids, p.timestamp
+        )
+        if p.deployment_update is not None:
+            self.store.update_deployment_status(index, p.deployment_update, p.timestamp)
+        self._evals(index, [p.eval] if p.eval else [])
 
     def _barrier(self, index: int, p: e.Barrier) -> None:
         pass
@@ -317,6 +345,7 @@ class FSM:
             nodes=[t.nodes[k] for k in sorted(t.nodes.keys())],
             periodic_launches=[t.periodic_launch[k] for k in sorted(t.periodic_launch.keys())],
             scheduler_config=t.scheduler_config.get(SCHEDULER_CONFIG_KEY),
+            deployments=[t.deployments[k] for k in sorted(t.deployments.keys())],
         )
         return to_msgpack(snap)
 
@@ -358,6 +387,9 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
     for a in snap.allocs:
         if not a.terminal():
             usage[a.node_id] = (usage.get(a.node_id) or NodeAllocsUsage()).plus(a)
+    deployments_by_job: dict[object, dict[str, bool]] = {}
+    for d in snap.deployments:
+        deployments_by_job.setdefault((d.namespace, d.job_id), {})[d.id] = True
     for ev in snap.evals:
         by["evals_by_job"].setdefault((ev.namespace, ev.job_id), {})[ev.id] = True
 
@@ -381,6 +413,8 @@ def _tables_from(snap: FSMSnapshot) -> Tables:
         scheduler_config=immutables.Map(
             {SCHEDULER_CONFIG_KEY: snap.scheduler_config} if snap.scheduler_config else {}
         ),
+        deployments=immutables.Map({d.id: d for d in snap.deployments}),
+        deployments_by_job=nested(deployments_by_job),
     )
 
 
@@ -400,4 +434,7 @@ _HANDLERS: dict[e.MessageType, Callable[[FSM, int, object], None]] = {
     e.MessageType.SCHEDULER_CONFIG: FSM._scheduler_config,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_DRAIN: FSM._node_update_drain,  # type: ignore[dict-item]
     e.MessageType.NODE_UPDATE_ELIGIBILITY: FSM._node_update_eligibility,  # type: ignore[dict-item]
+    e.MessageType.DEPLOYMENT_STATUS_UPDATE: FSM._deployment_status_update,  # type: ignore[dict-item]
+    e.MessageType.DEPLOYMENT_PROMOTE: FSM._deployment_promote,  # type: ignore[dict-item]
+    e.MessageType.DEPLOYMENT_ALLOC_HEALTH: FSM._deployment_alloc_health,  # type: ignore[dict-item]
 }

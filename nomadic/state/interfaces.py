@@ -10,6 +10,7 @@ from typing import Protocol
 
 from nomadic.structs import (
     Allocation,
+    Deployment,
     Evaluation,
     Job,
     JobSummary,
@@ -63,6 +64,15 @@ class StateSnapshot(Protocol):
     # nodes
     def node_by_id(self, node_id: str) -> Node | None: ...
     def nodes(self, prefix: str = "") -> list[Node]: ...
+
+    # deployments
+    def deployment_by_id(self, deployment_id: str) -> Deployment | None: ...
+    def deployments(self, prefix: str = "") -> list[Deployment]: ...
+    def deployments_by_job(self, namespace: str, job_id: str) -> list[Deployment]:
+        """The job's deployments, oldest first."""
+        ...
+
+    def latest_deployment_by_job(self, namespace: str, job_id: str) -> Deployment | None: ...
 
     # operator
     def scheduler_config(self) -> SchedulerConfiguration:

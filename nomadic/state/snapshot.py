@@ -17,6 +17,7 @@ import immutables
 
 from nomadic.structs import (
     Allocation,
+    Deployment,
     Evaluation,
     Job,
     JobSummary,
@@ -51,6 +52,7 @@ TABLES = (
     "nodes",
     "periodic_launch",
     "scheduler_config",
+    "deployments",
 )
 SCHEDULER_CONFIG_KEY = "config"  # the scheduler_config table holds one row
 
@@ -77,6 +79,9 @@ class Tables(NamedTuple):
     periodic_launch: immutables.Map[JobKey, PeriodicLaunch]
     # one row, SCHEDULER_CONFIG_KEY; absent until an operator sets it (defaults apply)
     scheduler_config: immutables.Map[str, SchedulerConfiguration] = immutables.Map()
+    # deployments (Nomad's deployment table) and their index by job
+    deployments: immutables.Map[str, Deployment] = immutables.Map()
+    deployments_by_job: immutables.Map[JobKey, immutables.Map[str, bool]] = immutables.Map()
 
 
 _NO_USAGE = NodeAllocsUsage()
@@ -178,6 +183,24 @@ class Snapshot:
         """The scheduler configuration; Nomad's defaults when none was ever set."""
         found = self._t.scheduler_config.get(SCHEDULER_CONFIG_KEY)
         return found if found is not None else SchedulerConfiguration()
+
+    # deployments
+    def deployment_by_id(self, deployment_id: str) -> Deployment | None:
+        return self._t.deployments.get(deployment_id)
+
+    def deployments(self, prefix: str = "") -> list[Deployment]:
+        found = [d for did, d in self._t.deployments.items() if did.startswith(prefix)]
+        return sorted(found, key=lambda d: (d.create_index, d.id))
+
+    def deployments_by_job(self, namespace: str, job_id: str) -> list[Deployment]:
+        """The job's deployments, oldest first."""
+        return self._collect(
+            self._t.deployments, self._t.deployments_by_job.get((namespace, job_id))
+        )
+
+    def latest_deployment_by_job(self, namespace: str, job_id: str) -> Deployment | None:
+        found = self.deployments_by_job(namespace, job_id)
+        return found[-1] if found else None
 
     @staticmethod
     def _collect(table: immutables.Map[str, T], ids: immutables.Map[str, bool] | None) -> list[T]:

@@ -19,6 +19,8 @@ import msgspec
 from nomadic.structs import (
     Allocation,
     AllocUpdate,
+    Deployment,
+    DeploymentStatusUpdate,
     DesiredTransition,
     DrainMetadata,
     DrainStrategy,
@@ -38,6 +40,7 @@ from nomadic.structs.consts import (
 )
 from nomadic.structs.funcs import NodeAllocsUsage
 
+from . import deployments as deploys
 from . import summary as summaries
 from .snapshot import SCHEDULER_CONFIG_KEY, JobKey, Snapshot, Tables, empty_tables
 
@@ -121,6 +124,7 @@ class StateStore:
                     client_description=up.client_description,
                     task_states=up.task_states,
                     modify_time=up.modify_time or old.modify_time,
+                    deployment_status=_client_health(old, up, index),
                 )
                 t.upsert_alloc(new, server_change=False)
 
@@ -132,6 +136,45 @@ class StateStore:
                 old = t.get("allocs", alloc_id)
                 if old is not None:
                     t.upsert_alloc(_replace(old, desired_transition=transition), True)
+
+    # -- deployments (the write logic lives in state/deployments.py) ---------------------
+
+    def upsert_deployment(self, index: int, deployment: Deployment) -> None:
+        with self._txn(index) as t:
+            deploys.upsert_deployment(t, deployment)
+
+    def update_deployment_status(
+        self, index: int, update: DeploymentStatusUpdate, now: int = 0
+    ) -> None:
+        with self._txn(index) as t:
+            deploys.update_deployment_status(t, update, now)
+
+    def update_deployment_promotion(
+        self, index: int, deployment_id: str, groups: list[str] | None, now: int = 0
+    ) -> None:
+        with self._txn(index) as t:
+            deploys.update_promotion(t, deployment_id, groups, now)
+
+    def update_deployment_alloc_health(
+        self, index: int, healthy: list[str], unhealthy: list[str], timestamp: int
+    ) -> None:
+        with self._txn(index) as t:
+            deploys.set_alloc_health(t, healthy, True, timestamp)
+            deploys.set_alloc_health(t, unhealthy, False, timestamp)
+
+    def apply_plan_deployments(
+        self,
+        index: int,
+        deployment: Deployment | None,
+        updates: list[DeploymentStatusUpdate],
+        now: int,
+    ) -> None:
+        """A plan's deployment and status changes (written before its allocations)."""
+        with self._txn(index) as t:
+            if deployment is not None:
+                deploys.upsert_deployment(t, deployment)
+            for update in updates:
+                deploys.update_deployment_status(t, update, now)
 
     # -- nodes ----------------------------------------------------------------------------
 
@@ -246,6 +289,15 @@ class StateStore:
     def _notify(self, index: int, changed: frozenset[str]) -> None:
         for fn in list(self._listeners):
             fn(index, changed)
+
+
+def _client_health(old: Allocation, up: AllocUpdate, index: int) -> Any:
+    """The client's health verdict, taken once; the server keeps the canary flag."""
+    current = old.deployment_status
+    if up.deployment_status is None or (current is not None and current.has_health()):
+        return current
+    canary = current.canary if current is not None else False
+    return _replace(up.deployment_status, canary=canary, modify_index=index)
 
 
 def _with_event(events: list[NodeEvent], event: NodeEvent | None, index: int) -> list[NodeEvent]:
@@ -464,6 +516,7 @@ class _Txn:
             alloc, create_index=create, modify_index=self.index, alloc_modify_index=alloc_modify
         )
         self.put("allocs", alloc.id, alloc)
+        deploys.count_alloc(self, old, alloc)
         if server_change:  # a client's own report need not wake its allocation watch
             self.alloc_nodes.add(alloc.node_id)
         was_live = old is not None and not old.terminal()

@@ -31,6 +31,12 @@ from .codec import (
     to_json,
     to_msgpack,
 )
+from .deployment import (
+    AllocDeploymentStatus,
+    Deployment,
+    DeploymentState,
+    DeploymentStatusUpdate,
+)
 from .evaluation import Evaluation
 from .job import (
     Affinity,
@@ -109,6 +115,7 @@ from .plan import EvalUpdate, Plan, PlanResult
 
 __all__ = [
     "Affinity",
+    "AllocDeploymentStatus",
     "AllocListStub",
     "AllocMetric",
     "AllocUpdate",
@@ -130,6 +137,9 @@ __all__ = [
     "Consul",
     "DNSConfig",
     "DecodeError",
+    "Deployment",
+    "DeploymentState",
+    "DeploymentStatusUpdate",
     "DesiredTransition",
     "DisconnectStrategy",
     "DispatchPayloadConfig",

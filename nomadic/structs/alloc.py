@@ -14,6 +14,7 @@ from .consts import (
     DEFAULT_NAMESPACE,
     TASK_STATE_PENDING,
 )
+from .deployment import AllocDeploymentStatus
 from .job import Job, NetworkResource
 
 
@@ -183,6 +184,8 @@ class Allocation(Base):
     followup_eval_id: str = ""
     preempted_allocations: list[str] = msgspec.field(default_factory=list)
     preempted_by_allocation: str = ""
+    deployment_id: str = ""
+    deployment_status: AllocDeploymentStatus | None = None
     create_index: int = 0
     modify_index: int = 0
     alloc_modify_index: int = 0
@@ -226,6 +229,7 @@ class Allocation(Base):
             followup_eval_id=self.followup_eval_id,
             preempted_allocations=self.preempted_allocations,
             preempted_by_allocation=self.preempted_by_allocation,
+            deployment_status=self.deployment_status,
             previous_allocation=self.previous_allocation,
             next_allocation=self.next_allocation,
             create_index=self.create_index,
@@ -257,6 +261,7 @@ class AllocListStub(Base):
     next_allocation: str = ""
     preempted_allocations: list[str] = msgspec.field(default_factory=list)
     preempted_by_allocation: str = ""
+    deployment_status: AllocDeploymentStatus | None = None
     create_index: int = 0
     modify_index: int = 0
     create_time: int = 0
@@ -271,3 +276,5 @@ class AllocUpdate(Base):
     client_description: str = ""
     task_states: dict[str, TaskState] = msgspec.field(default_factory=dict)
     modify_time: int = 0
+    # the client's health verdict for a deployment (set once; None: not decided)
+    deployment_status: AllocDeploymentStatus | None = None

@@ -6,6 +6,7 @@ import msgspec
 
 from .alloc import Allocation
 from .codec import Base
+from .deployment import Deployment, DeploymentStatusUpdate
 from .evaluation import Evaluation
 from .job import Job
 
@@ -23,9 +24,18 @@ class Plan(Base):
     node_preemptions: dict[str, list[Allocation]] = msgspec.field(default_factory=dict)
     annotations: dict[str, dict[str, int]] | None = None
     snapshot_index: int = 0
+    # a deployment the scheduler created (or changed), and status changes of others
+    deployment: Deployment | None = None
+    deployment_updates: list[DeploymentStatusUpdate] = msgspec.field(default_factory=list)
 
     def is_noop(self) -> bool:
-        return not (self.node_update or self.node_allocation or self.node_preemptions)
+        return not (
+            self.node_update
+            or self.node_allocation
+            or self.node_preemptions
+            or self.deployment is not None
+            or self.deployment_updates
+        )
 
     def append_alloc(self, alloc: Allocation) -> None:
         self.node_allocation.setdefault(alloc.node_id, []).append(alloc)
@@ -41,6 +51,8 @@ class PlanResult(Base):
     refresh_index: int = 0
     alloc_index: int = 0
     rejected_nodes: list[str] = msgspec.field(default_factory=list)
+    deployment: Deployment | None = None
+    deployment_updates: list[DeploymentStatusUpdate] = msgspec.field(default_factory=list)
 
     def full_commit(self, plan: Plan) -> tuple[bool, int, int]:
         """(all committed?, allocations expected, allocations committed)."""

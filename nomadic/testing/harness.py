@@ -24,6 +24,7 @@ from nomadic.scheduler.interfaces import State
 from nomadic.scheduler.system import SystemScheduler
 from nomadic.structs import (
     Allocation,
+    Deployment,
     Evaluation,
     Job,
     Node,
@@ -52,6 +53,7 @@ class InMemoryState:
         self.nodes_by_id: dict[str, Node] = {}
         self.allocs: dict[str, Allocation] = {}
         self.evals: dict[str, Evaluation] = {}
+        self.deployments: dict[str, Deployment] = {}
         self.sched_config = SchedulerConfiguration()
 
     def snapshot(self) -> InMemoryState:
@@ -61,6 +63,7 @@ class InMemoryState:
         snap.nodes_by_id = dict(self.nodes_by_id)
         snap.allocs = dict(self.allocs)
         snap.evals = dict(self.evals)
+        snap.deployments = dict(self.deployments)
         snap.sched_config = self.sched_config
         return snap
 
@@ -113,7 +116,22 @@ class InMemoryState:
             evaluation, create_index=old.create_index if old else idx, modify_index=idx
         )
 
+    def upsert_deployment(self, deployment: Deployment) -> Deployment:
+        idx = self.next_index()
+        old = self.deployments.get(deployment.id)
+        deployment = msgspec.structs.replace(
+            deployment, create_index=old.create_index if old else idx, modify_index=idx
+        )
+        self.deployments[deployment.id] = deployment
+        return deployment
+
     # --- the State protocol ---
+
+    def latest_deployment_by_job(self, namespace: str, job_id: str) -> Deployment | None:
+        found = [
+            d for d in self.deployments.values() if d.namespace == namespace and d.job_id == job_id
+        ]
+        return max(found, key=lambda d: (d.create_index, d.id), default=None)
 
     def latest_index(self) -> int:
         return self.index
@@ -252,5 +270,15 @@ class Harness:
             allocs += [
                 a if a.job is not None else msgspec.structs.replace(a, job=plan.job) for a in placed
             ]
+        if plan.deployment is not None:
+            self.state.upsert_deployment(plan.deployment)
+        for update in plan.deployment_updates:
+            old = self.state.deployments.get(update.deployment_id)
+            if old is not None:
+                self.state.upsert_deployment(
+                    msgspec.structs.replace(
+                        old, status=update.status, status_description=update.status_description
+                    )
+                )
         if allocs:
             self.state.upsert_allocs(allocs)

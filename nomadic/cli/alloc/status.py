@@ -39,7 +39,25 @@ def _fields(a: Allocation, verbose: bool) -> list[tuple[str, object]]:
         ("Desired Description", a.desired_description or "<none>"),
         ("Created", pretty_time_diff(a.create_time)),
         ("Modified", pretty_time_diff(a.modify_time)),
+        *_deployment_fields(a, verbose),
     ]
+
+
+def _deployment_fields(a: Allocation, verbose: bool) -> list[tuple[str, object]]:
+    """Nomad's Deployment ID / Deployment Health / Canary lines."""
+    if not a.deployment_id:
+        return []
+    status = a.deployment_status
+    health = "unset"
+    if status is not None and status.healthy is not None:
+        health = "healthy" if status.healthy else "unhealthy"
+    fields: list[tuple[str, object]] = [
+        ("Deployment ID", short_id(a.deployment_id, verbose)),
+        ("Deployment Health", health),
+    ]
+    if status is not None and status.canary:
+        fields.append(("Canary", "true"))
+    return fields
 
 
 def _addresses(a: Allocation) -> None:

@@ -70,6 +70,12 @@ def run(
         return
     try:
         code = monitor_eval(client, resp.eval_id, verbose)
+        deployment_id = client.evaluations.info(resp.eval_id).deployment_id
+        if code == 0 and deployment_id:  # Nomad follows a service job's deployment next
+            from nomadic.cli.deployment.format import monitor_deployment
+
+            out.line()
+            code = monitor_deployment(client, deployment_id, verbose)
     except APIError as exc:
         raise CommandError(f"Error monitoring evaluation: {exc}") from None
     ctx.exit(code)

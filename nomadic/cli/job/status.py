@@ -151,6 +151,7 @@ def show_job(client: Client, job: Job, verbose: bool = False, all_allocs: bool =
         ],
     )
     _placement_failures(client, job)
+    _latest_deployment(client, job, verbose)
     allocs = client.jobs.allocations(job.id)
     if not all_allocs:  # allocations of an earlier job registered under the same ID
         allocs = [a for a in allocs if a.create_index >= job.create_index]
@@ -159,6 +160,28 @@ def show_job(client: Client, job: Job, verbose: bool = False, all_allocs: bool =
         out.line("No allocations placed")
         return
     out.table(ALLOC_HEADER, alloc_rows(allocs, verbose))
+
+
+def _latest_deployment(client: Client, job: Job, verbose: bool) -> None:
+    """Nomad's "Latest Deployment" block for service jobs that have one."""
+    if job.type != "service":
+        return
+    from nomadic.cli.deployment.format import group_rows
+
+    d = client.deployments.latest_of_job(job.id)
+    if d is None:
+        return
+    out.line("\nLatest Deployment")
+    out.kv(
+        [
+            ("ID", short_id(d.id, verbose)),
+            ("Status", d.status),
+            ("Description", d.status_description),
+        ]
+    )
+    if d.task_groups:
+        out.line("\nDeployed")
+        out.table(*group_rows(d, job_status=True))
 
 
 def _placement_failures(client: Client, job: Job) -> None:

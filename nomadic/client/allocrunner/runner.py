@@ -2,6 +2,8 @@
 
 It builds the alloc dir, creates one TaskRunner per task, relays task state changes into
 the machine and runs what it decides (start, kill siblings, report status to the client).
+For an allocation of a deployment it also watches its health (health.py) and hands the
+verdict to the machine, which reports it with the allocation's status.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..allocdir import AllocDir
 from ..context import RunnerContext, now_ns
 from ..state import SavedTask
 from ..taskrunner.runner import TaskRunner
+from .health import AllocHealthTracker
 from .state import (
     AllocDirReady,
     AllocRestored,
@@ -27,6 +30,7 @@ from .state import (
     AllocUpdated,
     BuildAllocDir,
     Event,
+    HealthDecided,
     Instruction,
     KillTask,
     ReportStatus,
@@ -49,6 +53,9 @@ class AllocRunner:
         self.tasks: dict[str, TaskRunner] = {}
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._loop_task: asyncio.Task[None] | None = None
+        self._health_task: asyncio.Task[None] | None = None
+        self._health_changed = asyncio.Event()
+        self._health_deployment = ""
 
     def start(self) -> None:
         log.info(
@@ -88,12 +95,52 @@ class AllocRunner:
         self._loop_task = asyncio.get_running_loop().create_task(
             self._run(), name=f"alloc-{self.alloc.id[:8]}"
         )
+        self._watch_health()
+
+    def _watch_health(self) -> None:
+        """Start judging health when the allocation joined a deployment with no verdict yet."""
+        alloc = self.alloc
+        if alloc.deployment_id == self._health_deployment or alloc.server_terminal():
+            return
+        tracker = AllocHealthTracker.for_alloc(alloc, self.group, now_ns())
+        if tracker is None:
+            return
+        self._health_deployment = alloc.deployment_id
+        self.machine.deployment_status = None  # a verdict for another deployment is void
+        if self._health_task is not None:
+            self._health_task.cancel()
+        self._health_task = asyncio.get_running_loop().create_task(
+            self._judge_health(tracker), name=f"alloc-health-{alloc.id[:8]}"
+        )
+
+    async def _judge_health(self, tracker: AllocHealthTracker) -> None:
+        while not self.alloc.server_terminal():  # a stopped allocation gets no verdict
+            now = now_ns()
+            tracker.observe(self.machine.states, now)
+            verdict = tracker.verdict(now)
+            if verdict is not None:
+                log.info(
+                    "allocation health: %s",
+                    "healthy" if verdict else "unhealthy",
+                    extra={"alloc_id": self.alloc.id, "deployment_id": self._health_deployment},
+                )
+                self._events.put_nowait(HealthDecided(verdict))
+                return
+            wait = tracker.next_check(now)
+            self._health_changed.clear()
+            try:
+                async with asyncio.timeout(wait):
+                    await self._health_changed.wait()
+            except TimeoutError:
+                pass
 
     def update(self, alloc: Allocation) -> None:
         self.alloc = alloc
         if self.ctx.db is not None:
             self.ctx.db.put_alloc(alloc)
         self._events.put_nowait(AllocUpdated(alloc))
+        if self._loop_task is not None:
+            self._watch_health()
 
     @property
     def terminal(self) -> bool:
@@ -108,6 +155,10 @@ class AllocRunner:
     async def shutdown(self) -> None:
         """Stop supervising; tasks keep running."""
         await asyncio.gather(*(r.shutdown() for r in self.tasks.values()))
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health_task
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -187,6 +238,7 @@ class AllocRunner:
             event = await self._events.get()
             for instruction in self.machine.handle(event, now_ns()):
                 await self._execute(instruction)
+            self._health_changed.set()
 
     async def _execute(self, instruction: Instruction) -> None:
         match instruction:

@@ -26,7 +26,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from nomadic.structs import Allocation, AllocUpdate, TaskGroup, TaskState
+from nomadic.structs import (
+    Allocation,
+    AllocDeploymentStatus,
+    AllocUpdate,
+    TaskGroup,
+    TaskState,
+)
 from nomadic.structs.codec import clone
 from nomadic.structs.consts import (
     ALLOC_CLIENT_COMPLETE,
@@ -48,6 +54,7 @@ __all__ = [
     "AllocStart",
     "AllocUpdated",
     "BuildAllocDir",
+    "HealthDecided",
     "KillTask",
     "ReportStatus",
     "StartTask",
@@ -88,7 +95,14 @@ class AllocRestored:
     states: dict[str, TaskState]
 
 
-Event = AllocStart | AllocDirReady | TaskUpdated | AllocUpdated | AllocRestored
+@dataclass(frozen=True)
+class HealthDecided:
+    """The deployment health verdict (health.py): reported with every later status."""
+
+    healthy: bool
+
+
+Event = AllocStart | AllocDirReady | TaskUpdated | AllocUpdated | AllocRestored | HealthDecided
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,7 @@ class AllocRunnerState:
         self.killing: set[str] = set()
         self.stopping = False  # a failure, a dead leader or the server stopped the alloc
         self.reported: tuple[str, str] | None = None
+        self.deployment_status: AllocDeploymentStatus | None = None
 
     def handle(self, event: Event, now: int) -> list[Instruction]:
         match event:
@@ -157,6 +172,9 @@ class AllocRunnerState:
             case TaskUpdated(task=name, state=state):
                 self.states[name] = state
                 return [*self._react_to(name, state, now), self._report(now)]
+            case HealthDecided(healthy=healthy):
+                self.deployment_status = AllocDeploymentStatus(healthy=healthy, timestamp=now)
+                return [self._report(now)]
             case AllocRestored(states=states):
                 self.states.update(copy.deepcopy(states))
                 self.started = set(self.states)
@@ -276,6 +294,7 @@ class AllocRunnerState:
                 client_description=description,
                 task_states={name: clone(s) for name, s in self.states.items()},
                 modify_time=now,
+                deployment_status=self.deployment_status,
             )
         )
 
