@@ -78,7 +78,8 @@ async def test_a_remote_worker_places_a_job(leader: Server) -> None:
         await until(complete)
         live = [a for a in leader.snapshot().allocs_by_job("default", "web") if not a.terminal()]
         assert len(live) == 10 and {a.node_id for a in live} == {"node-a", "node-b"}
-        assert worker.processed == 1
+        # the eval is complete before the worker acks it: wait for the ack to be counted
+        await until(lambda: worker.processed == 1)
         assert leader.broker_stats()["TotalUnacked"] == 0
     finally:
         task.cancel()
