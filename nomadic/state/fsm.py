@@ -186,6 +186,7 @@ class FSM:
     # -- handlers (one per message type) ------------------------------------------------
 
     def _job_register(self, index: int, p: e.JobRegister) -> None:
+        self.store.ensure_namespace(index, p.job.namespace)  # no job in a missing namespace
         job = self.store.upsert_job(index, p.job)
         if p.eval is not None:
             ev = msgspec.structs.replace(p.eval, job_modify_index=job.job_modify_index)

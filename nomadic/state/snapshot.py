@@ -28,7 +28,7 @@ from nomadic.structs import (
     SchedulerConfiguration,
 )
 from nomadic.structs.funcs import NodeAllocsUsage
-from nomadic.structs.globalobjs import builtin_namespaces, builtin_node_pools
+from nomadic.structs.globalobjs import BUILTIN_INDEX, builtin_namespaces, builtin_node_pools
 
 __all__ = ["TABLES", "Snapshot", "Tables", "empty_tables", "with_builtins"]
 
@@ -103,12 +103,21 @@ def empty_tables() -> Tables:
 
 def with_builtins(tables: Tables) -> Tables:
     """``tables`` with the built-in namespace and node pools added where missing (Nomad
-    creates them with the state store; a snapshot from before they existed gets them too)."""
+    creates them with the state store), and with a namespace for every job's namespace and a
+    pool for every node's pool (a snapshot from before namespaces and pools existed)."""
     namespaces, pools = tables.namespaces, tables.node_pools
-    for ns in builtin_namespaces():
+    wanted_ns = builtin_namespaces() + [
+        Namespace(name=ns, create_index=BUILTIN_INDEX, modify_index=BUILTIN_INDEX)
+        for ns in sorted({ns for ns, _ in tables.jobs})
+    ]
+    for ns in wanted_ns:
         if ns.name not in namespaces:
             namespaces = namespaces.set(ns.name, ns)
-    for pool in builtin_node_pools():
+    wanted_pools = builtin_node_pools() + [
+        NodePool(name=name, create_index=BUILTIN_INDEX, modify_index=BUILTIN_INDEX)
+        for name in sorted({n.node_pool for n in tables.nodes.values() if n.node_pool})
+    ]
+    for pool in wanted_pools:
         if pool.name not in pools:
             pools = pools.set(pool.name, pool)
     return tables._replace(namespaces=namespaces, node_pools=pools)

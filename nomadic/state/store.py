@@ -313,6 +313,13 @@ class StateStore:
                 stored = _replace(pool, create_index=create, modify_index=index)
                 t.put("node_pools", pool.name, stored)
 
+    def ensure_namespace(self, index: int, name: str) -> None:
+        """Create namespace ``name`` unless it exists: a job written by a log entry from before
+        namespaces existed, or whose namespace was deleted while its registration committed
+        (the endpoints refuse jobs in unknown namespaces, so nothing else gets here)."""
+        if name and self.snapshot().namespace_by_name(name) is None:
+            self.upsert_namespaces(index, [Namespace(name=name)])
+
     def ensure_node_pool(self, index: int, name: str) -> None:
         """Create an empty pool ``name`` unless it exists (a node registering in it)."""
         if name and self.snapshot().node_pool_by_name(name) is None:

@@ -155,3 +155,24 @@ def test_node_pool_events() -> None:
     fsm.apply(1, encode_entry(NodePoolUpsert(pools=[NodePool(name="gpu")]), "r1"))
     fsm.apply(2, encode_entry(NodePoolDelete(names=["gpu", "all"]), "r2"))
     assert seen == [("NodePool", "NodePoolUpserted", "gpu"), ("NodePool", "NodePoolDeleted", "gpu")]
+
+
+def test_a_job_entry_from_before_namespaces_brings_its_namespace() -> None:
+    # a Raft log written before namespaces existed: the job's namespace is created with it
+    web = msgspec.structs.replace(job("web"), namespace="legacy")
+    fsm = _fsm(JobRegister(job=web))
+    assert fsm.store.snapshot().namespace_by_name("legacy") is not None
+
+
+def test_restoring_an_old_snapshot_adds_the_namespaces_and_pools_in_use() -> None:
+    fsm = _fsm(
+        JobRegister(job=msgspec.structs.replace(job("web"), namespace="legacy")),
+        NodeRegister(node=msgspec.structs.replace(node("n1"), node_pool="gpu")),
+    )
+    snap = msgspec.msgpack.decode(fsm.snapshot())
+    old = snap[: len(snap) - 3]  # the fields of a snapshot from before namespaces and pools
+    other = FSM()
+    other.restore(msgspec.msgpack.encode(old))
+    restored = other.store.snapshot()
+    assert [ns.name for ns in restored.namespaces()] == ["default", "legacy"]
+    assert [p.name for p in restored.node_pools()] == ["all", "default", "gpu"]
