@@ -49,7 +49,12 @@ class FederationAPI:
     def region_http_addrs(self, region: str) -> list[str]:
         if self.gossip is None:
             raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+        found = [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+        if not found:
+            raise RegionUnavailableError(
+                f'No path to region "{region}": its live servers have no HTTP address'
+            )
+        return found
 
     async def join(self, addresses: list[str]) -> tuple[int, str]:
         from nomadic.rpc.client import rpc_addresses
