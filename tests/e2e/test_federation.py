@@ -205,7 +205,7 @@ job "%(name)s" {
     }
     region "eu" {
       meta {
-        run = "sleep 300"
+        run = "%(eu_run)s"
       }
     }
     region "us" {
@@ -248,9 +248,12 @@ def deployment_status(agent: AgentProcess, job: str) -> str:
     return str(json.loads(body)["Status"])
 
 
-def run_rollout(regions: Regions, name: str, on_failure: str, us_run: str) -> None:
+def run_rollout(
+    regions: Regions, name: str, on_failure: str, us_run: str, eu_run: str = "sleep 300"
+) -> None:
     path = regions.eu.workdir / f"{name}.hcl"
-    path.write_text(ROLLOUT % {"name": name, "on_failure": on_failure, "us_run": us_run})
+    values = {"name": name, "on_failure": on_failure, "us_run": us_run, "eu_run": eu_run}
+    path.write_text(ROLLOUT % values)
     regions.eu.cli("job", "run", str(path), check=True)
 
 
@@ -292,6 +295,22 @@ def test_a_failing_region_fails_every_region_with_fail_all(regions: Regions) -> 
         timeout=30,
         what="eu's deployment to be failed by on_failure = fail_all",
     )
+
+
+def test_a_failing_first_region_fails_the_later_ones_by_default(regions: Regions) -> None:
+    eu, us = regions.eu, regions.us
+    run_rollout(regions, "rollout-first-fails", "", "sleep 300", eu_run="exit 3")
+    wait_for(
+        lambda: deployment_status(eu, "rollout-first-fails") == "failed",
+        timeout=90,
+        what="eu's deployment to fail (its task exits 3)",
+    )
+    wait_for(
+        lambda: deployment_status(us, "rollout-first-fails") == "failed",
+        timeout=30,
+        what="us's pending deployment to be failed (it is listed after eu)",
+    )
+    assert not running(us, "rollout-first-fails")  # us never started
 
 
 def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regions) -> None:
