@@ -344,6 +344,13 @@ def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regio
     assert time.monotonic() - start < 2
     assert eu.get("/v1/regions") == ["eu", "us"]  # known until reaped
 
+    # a multiregion job is refused before anything is written anywhere
+    path = job_file(eu, "needs-us", multiregion=MULTIREGION)
+    result = eu.cli("job", "run", "-detach", str(path))
+    assert result.returncode == 1
+    assert 'No path to region "us"' in result.stderr
+    assert eu.request("GET", "/v1/job/needs-us")[0] == 404
+
     # an operator who knows us is gone for good: force-leave marks it left
     eu.cli("server", "force-leave", "us1.us", check=True)
     assert {r[0]: r[3] for r in _member_rows(eu)}["us1.us"] == "left"
