@@ -204,8 +204,13 @@ class AllocReconciler:
         created = self.result.deployment
         if created is not None and created.status == dep.DEPLOYMENT_STATUS_RUNNING:
             waiting = [s for s in created.task_groups.values() if s.desired_canaries > 0]
-            if waiting and not all(s.auto_promote for s in waiting):
-                created.status_description = dep.DEPLOYMENT_DESC_NEEDS_PROMOTION
+            if waiting:
+                auto = all(s.auto_promote for s in waiting)
+                created.status_description = (
+                    dep.DEPLOYMENT_DESC_AUTO_PROMOTION
+                    if auto
+                    else dep.DEPLOYMENT_DESC_NEEDS_PROMOTION
+                )
         d = self.deployment
         if d is None or not complete or d.status != dep.DEPLOYMENT_STATUS_RUNNING:
             return

@@ -24,6 +24,7 @@ from .consts import DEFAULT_NAMESPACE
 
 __all__ = [
     "ACTIVE_DEPLOYMENT_STATUSES",
+    "DEPLOYMENT_DESC_AUTO_PROMOTION",
     "DEPLOYMENT_DESC_BLOCKED",
     "DEPLOYMENT_DESC_FAILED_ALLOCS",
     "DEPLOYMENT_DESC_FAILED_BY_USER",
@@ -78,6 +79,7 @@ ACTIVE_DEPLOYMENT_STATUSES: Final = frozenset(
 # Nomad's DeploymentStatusDescription* texts
 DEPLOYMENT_DESC_RUNNING: Final = "Deployment is running"
 DEPLOYMENT_DESC_NEEDS_PROMOTION: Final = "Deployment is running but requires manual promotion"
+DEPLOYMENT_DESC_AUTO_PROMOTION: Final = "Deployment is running pending automatic promotion"
 DEPLOYMENT_DESC_PAUSED: Final = "Deployment is paused"
 DEPLOYMENT_DESC_SUCCESSFUL: Final = "Deployment completed successfully"
 DEPLOYMENT_DESC_STOPPED_JOB: Final = "Cancelled because job is stopped"
