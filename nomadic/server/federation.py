@@ -14,8 +14,8 @@ the Raft configuration.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from nomadic.errors import RegionUnavailableError
 from nomadic.structs.requests import ServerMember
@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 __all__ = ["CrossRegion", "FederationAPI", "wan_members"]
 
 T = TypeVar("T")
-# (region, method, request, reply type) -> reply, answered by a live server of the region
-CrossRegion = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
+
+
+class CrossRegion(Protocol):
+    """(region, method, request, reply type) -> reply, answered by a live server there."""
+
+    def __call__(
+        self, region: str, method: str, body: Any, reply: type[T], *, timeout: float = ...
+    ) -> Awaitable[T]: ...
 
 
 class FederationAPI:
@@ -49,7 +55,12 @@ class FederationAPI:
     def region_http_addrs(self, region: str) -> list[str]:
         if self.gossip is None:
             raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        return [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+        found = [m.http_addr for m in self.gossip.live(region) if m.http_addr]
+        if not found:
+            raise RegionUnavailableError(
+                f'No path to region "{region}": its live servers have no HTTP address'
+            )
+        return found
 
     async def join(self, addresses: list[str]) -> tuple[int, str]:
         from nomadic.rpc.client import rpc_addresses
@@ -63,13 +74,15 @@ class FederationAPI:
         when no such server is known. A live server contradicts it at its next round."""
         return self.gossip is not None and self.gossip.force_leave(name)
 
-    async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T:
+    async def region_rpc(
+        self, region: str, method: str, body: Any, reply: type[T], *, timeout: float = 15.0
+    ) -> T:
         """Call gRPC ``method`` in ``region`` (ours included): a live server there answers,
-        forwarding to its leader; RegionUnavailableError when none is alive."""
+        forwarding writes to its leader; RegionUnavailableError when none is alive.
+        ``timeout``: the whole call's deadline (raise it for blocking queries)."""
         if self.cross_region is None:
             raise RegionUnavailableError(f'No path to region "{region}": this server is alone')
-        result: T = await self.cross_region(region, method, body, reply)
-        return result
+        return await self.cross_region(region, method, body, reply, timeout=timeout)
 
 
 def wan_members(region: str, gossip: Gossip | None, raft: list[ServerMember]) -> list[ServerMember]:

@@ -205,7 +205,7 @@ job "%(name)s" {
     }
     region "eu" {
       meta {
-        run = "sleep 300"
+        run = "%(eu_run)s"
       }
     }
     region "us" {
@@ -248,9 +248,12 @@ def deployment_status(agent: AgentProcess, job: str) -> str:
     return str(json.loads(body)["Status"])
 
 
-def run_rollout(regions: Regions, name: str, on_failure: str, us_run: str) -> None:
+def run_rollout(
+    regions: Regions, name: str, on_failure: str, us_run: str, eu_run: str = "sleep 300"
+) -> None:
     path = regions.eu.workdir / f"{name}.hcl"
-    path.write_text(ROLLOUT % {"name": name, "on_failure": on_failure, "us_run": us_run})
+    values = {"name": name, "on_failure": on_failure, "us_run": us_run, "eu_run": eu_run}
+    path.write_text(ROLLOUT % values)
     regions.eu.cli("job", "run", str(path), check=True)
 
 
@@ -294,6 +297,22 @@ def test_a_failing_region_fails_every_region_with_fail_all(regions: Regions) -> 
     )
 
 
+def test_a_failing_first_region_fails_the_later_ones_by_default(regions: Regions) -> None:
+    eu, us = regions.eu, regions.us
+    run_rollout(regions, "rollout-first-fails", "", "sleep 300", eu_run="exit 3")
+    wait_for(
+        lambda: deployment_status(eu, "rollout-first-fails") == "failed",
+        timeout=90,
+        what="eu's deployment to fail (its task exits 3)",
+    )
+    wait_for(
+        lambda: deployment_status(us, "rollout-first-fails") == "failed",
+        timeout=30,
+        what="us's pending deployment to be failed (it is listed after eu)",
+    )
+    assert not running(us, "rollout-first-fails")  # us never started
+
+
 def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regions) -> None:
     """Runs last: it kills ``us``."""
     eu, us = regions.eu, regions.us
@@ -324,6 +343,13 @@ def test_killed_region_leaves_the_other_usable_with_a_clear_error(regions: Regio
     assert body.decode().startswith('No path to region "us": no live server known (last seen')
     assert time.monotonic() - start < 2
     assert eu.get("/v1/regions") == ["eu", "us"]  # known until reaped
+
+    # a multiregion job is refused before anything is written anywhere
+    path = job_file(eu, "needs-us", multiregion=MULTIREGION)
+    result = eu.cli("job", "run", "-detach", str(path))
+    assert result.returncode == 1
+    assert 'No path to region "us"' in result.stderr
+    assert eu.request("GET", "/v1/job/needs-us")[0] == 404
 
     # an operator who knows us is gone for good: force-leave marks it left
     eu.cli("server", "force-leave", "us1.us", check=True)
