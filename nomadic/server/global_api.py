@@ -48,7 +48,9 @@ class GlobalObjectsAPI:
 
         async def apply(self, payload: Payload) -> int: ...
 
-        async def region_rpc(self, region: str, method: str, body: Any, reply: type[T]) -> T: ...
+        async def region_rpc(
+            self, region: str, method: str, body: Any, reply: type[T], *, timeout: float = 15.0
+        ) -> T: ...
 
         async def _on_leader(
             self, method: str, req: Any, reply: type[T], local: Callable[[], Awaitable[T]]

@@ -193,7 +193,15 @@ class GlobalReplicator:
         status.last_error = ""
 
 
-RegionCall = Callable[[str, str, Any, type[Any]], Awaitable[Any]]
+class RegionCall(Protocol):
+    """The federation's cross-region call (``Server.region_rpc``)."""
+
+    async def __call__(
+        self, region: str, method: str, body: Any, reply: type[Any], *, timeout: float = ...
+    ) -> Any: ...
+
+
+LIST_DEADLINE_MARGIN = 5.0  # seconds on top of the blocking wait for the call itself
 
 
 class RegionSource:
@@ -208,13 +216,21 @@ class RegionSource:
     async def list_namespaces(self, min_index: int) -> tuple[int, list[Namespace]]:
         req = GlobalListRequest(min_index=min_index, timeout=self._wait)
         reply: NamespaceListReply = await self._call(
-            self._region, "Namespace.ListNamespaces", req, NamespaceListReply
+            self._region,
+            "Namespace.ListNamespaces",
+            req,
+            NamespaceListReply,
+            timeout=self._wait + LIST_DEADLINE_MARGIN,
         )
         return reply.index, reply.namespaces
 
     async def list_node_pools(self, min_index: int) -> tuple[int, list[NodePool]]:
         req = GlobalListRequest(min_index=min_index, timeout=self._wait)
         reply: NodePoolListReply = await self._call(
-            self._region, "NodePool.ListNodePools", req, NodePoolListReply
+            self._region,
+            "NodePool.ListNodePools",
+            req,
+            NodePoolListReply,
+            timeout=self._wait + LIST_DEADLINE_MARGIN,
         )
         return reply.index, reply.node_pools

@@ -73,9 +73,11 @@ async def regions() -> AsyncIterator[Regions]:
     us = Server(_config("us", authoritative_region="eu", replication_backoff=0.2))
     pool = RPCPool()
 
-    async def region_rpc(region: str, method: str, body: Any, reply: type[Any]) -> Any:
+    async def region_rpc(
+        region: str, method: str, body: Any, reply: type[Any], *, timeout: float = 15.0
+    ) -> Any:
         assert region == "eu"
-        return await pool.call(member.rpc_addr, method, body, reply, timeout=12.0)
+        return await pool.call(member.rpc_addr, method, body, reply, timeout=timeout)
 
     us.cross_region = region_rpc
     await us.start()
