@@ -108,6 +108,13 @@ class RaftNode:
         self._inflight: set[int] = set()
         self._inflight_ids = itertools.count()
         self._inflight_lock = threading.Lock()
+        # diagnostics (stats()): elections this server started, the longest gap between two
+        # ticks of pysyncobj's thread, and how many gaps exceeded the election timeout
+        self._elections = 0
+        self._last_tick = 0.0
+        self._max_tick_gap = 0.0
+        self._long_ticks = 0
+        self._min_timeout = 0.4
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -125,6 +132,7 @@ class RaftNode:
             raft_dir.mkdir(parents=True, exist_ok=True)
             journal = str(raft_dir / "journal")
             await asyncio.to_thread(check_journal, Path(journal))
+        self._min_timeout = self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4)
         conf = SyncObjConf(
             appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
             journalFile=journal,
@@ -162,8 +170,7 @@ class RaftNode:
                 "start rather than drop committed state. Restore the data dir from a backup, "
                 "or remove it to rejoin the cluster as an empty server"
             ) from None
-        if not self.cfg.partners:
-            self._obj.addOnTickCallback(self._kick_single_node)
+        self._obj.addOnTickCallback(self._on_tick)
 
     def _timeout(self, configured: float | None, alone: float, cluster: float) -> float:
         if configured is not None:
@@ -268,7 +275,31 @@ class RaftNode:
         now = time.monotonic()
         return {str(getattr(n, "address", n)): max(now - t, 0.0) for n, t in seen.items()}
 
+    def stats(self) -> dict[str, str]:
+        """Nomad's ``raft`` stats of ``/v1/agent/self`` (strings, as Nomad's), plus nomadic's
+        diagnostics: ``elections`` this server started, ``max_tick_gap_ms`` (the longest pause
+        of pysyncobj's thread) and ``long_ticks`` (pauses longer than the election timeout)."""
+        obj = self._obj
+        if obj is None:
+            return {"state": "Shutdown"}
+        st = obj.getStatus()
+        return {
+            "state": self.state_name().capitalize(),
+            "term": str(st["raft_term"]),
+            "commit_index": str(st["commit_idx"]),
+            "applied_index": str(st["last_applied"]),
+            "fsm_index": str(self.fsm.last_index),
+            "log_entries": str(st["log_len"]),
+            "num_peers": str(st["partner_nodes_count"]),
+            "leader": self.leader(),
+            "elections": str(self._elections),
+            "max_tick_gap_ms": f"{self._max_tick_gap * 1000:.0f}",
+            "long_ticks": str(self._long_ticks),
+        }
+
     def _on_state_changed(self, old: int, new: int) -> None:
+        if new == 1:  # candidate: this server started an election
+            self._elections += 1
         default_sink.incr_counter(f"nomad.raft.state.{_STATE_NAMES.get(new, 'follower')}")
         if self._loop is not None and (old == _RAFT_LEADER or new == _RAFT_LEADER):
             self._loop.call_soon_threadsafe(self._deliver_leadership)
@@ -318,6 +349,17 @@ class RaftNode:
     def _forget(self, write_id: int) -> None:
         with self._inflight_lock:
             self._inflight.discard(write_id)
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        if self._last_tick:
+            gap = now - self._last_tick
+            self._max_tick_gap = max(self._max_tick_gap, gap)
+            if gap > self._min_timeout:
+                self._long_ticks += 1
+        self._last_tick = now
+        if not self.cfg.partners:
+            self._kick_single_node()
 
     def _kick_single_node(self) -> None:
         # A lone leader commits an entry one tick after appending it, and nothing (no follower

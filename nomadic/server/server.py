@@ -516,6 +516,9 @@ class Server:
         leader = self.raft.leader()
         return self.rpc_by_raft.get(leader, leader)
 
+    def raft_stats(self) -> dict[str, str]:
+        return self.raft.stats()
+
     def peers(self) -> list[str]:
         """RPC addresses of the Raft peers (Raft addresses of peers not yet learnt)."""
         own = {self.config.raft_addr: self.config.rpc_advertise}
