@@ -43,6 +43,13 @@ __all__ = ["RaftConfig", "RaftNode"]
 log = logging.getLogger(__name__)
 
 DEFAULT_APPLY_TIMEOUT = 10.0
+# A follower starts an election when it has heard nothing from the leader for a random time
+# in [min, max). pysyncobj's 0.4-1.4 s was too tight for a loaded 2-core machine: at 5,000
+# C1M nodes its Raft thread went up to 1 s without running (GIL and CPU shared with the
+# event loop and the schedulers; stats() "max_tick_gap_ms"), so followers started elections
+# in the middle of the run. Nomad's defaults (1-2 s) ride that out.
+CLUSTER_MIN_TIMEOUT = 1.0
+CLUSTER_MAX_TIMEOUT = 2.0
 _RAFT_LEADER = 2  # pysyncobj's _RAFT_STATE.LEADER
 _STATE_NAMES = {0: "follower", 1: "candidate", 2: "leader"}  # hashicorp/raft's metric names
 
@@ -56,10 +63,12 @@ class RaftConfig(msgspec.Struct, kw_only=True):
     partners: list[str] = msgspec.field(default_factory=list)  # the other servers
     data_dir: str | None = None  # journal + snapshot here; None keeps the log in memory
     password: str | None = None  # encrypts peer traffic; required off loopback
-    # Election timeouts; None: pysyncobj's 0.4-1.4 s in a cluster, 0.05-0.1 s for a lone
+    # Election timeouts; None: in a cluster Nomad's 1-2 s (hashicorp/raft's ElectionTimeout
+    # of 1 s, randomised up to twice that) times ``raft_multiplier``; 0.05-0.1 s for a lone
     # server (nobody to race, so the dev agent leads almost at once).
     raft_min_timeout: float | None = None
     raft_max_timeout: float | None = None
+    raft_multiplier: int = 1
 
 
 class _SnapshotFile(msgspec.Struct, array_like=True):
@@ -185,7 +194,8 @@ class RaftNode:
             raft_dir.mkdir(parents=True, exist_ok=True)
             journal = str(raft_dir / "journal")
             await asyncio.to_thread(check_journal, Path(journal))
-        self._min_timeout = self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4)
+        self._min_timeout = self._timeout(self.cfg.raft_min_timeout, 0.05, CLUSTER_MIN_TIMEOUT)
+        max_timeout = self._timeout(self.cfg.raft_max_timeout, 0.1, CLUSTER_MAX_TIMEOUT)
         conf = SyncObjConf(
             appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
             journalFile=journal,
@@ -196,14 +206,16 @@ class RaftNode:
             onStateChanged=self._on_state_changed,
             # pysyncobj requires min election timeout > 3 x append period
             appendEntriesPeriod=0.1 if self.cfg.partners else 0.01,
-            raftMinTimeout=self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4),
-            raftMaxTimeout=self._timeout(self.cfg.raft_max_timeout, 0.1, 1.4),
+            raftMinTimeout=self._min_timeout,
+            raftMaxTimeout=max_timeout,
+            # a connection silent this long is dead; pysyncobj wants it >= the max timeout
+            connectionTimeout=max(3.5, max_timeout),
             # `operator raft remove-peer`: membership changes are Raft entries (pysyncobj's
             # own MEMBERSHIP command type, never our FSM's); replayed from the journal
             dynamicMembershipChange=True,
             # a leader cut off from its quorum steps down after this long, so writes get
             # "no cluster leader" instead of waiting out pysyncobj's 30 s default
-            leaderFallbackTimeout=5.0,
+            leaderFallbackTimeout=max(5.0, 2.5 * max_timeout),
             # reconnect to a restarted peer within a second (default 5 s)
             connectionRetryTime=1.0,
             # pysyncobj splits an entry bigger than this into chunks, and its reassembly is
@@ -228,7 +240,7 @@ class RaftNode:
     def _timeout(self, configured: float | None, alone: float, cluster: float) -> float:
         if configured is not None:
             return configured
-        return cluster if self.cfg.partners else alone
+        return cluster * self.cfg.raft_multiplier if self.cfg.partners else alone
 
     async def shutdown(self) -> None:
         obj, self._obj = self._obj, None

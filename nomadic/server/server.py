@@ -117,6 +117,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
+    raft_multiplier: int = 1  # Nomad's: election timeout 1-2 s x this (a cluster only)
 
     @property
     def raft_addr(self) -> str:
@@ -149,6 +150,7 @@ class Server:
             partners=list(config.peers),
             data_dir=config.data_dir,
             password=config.encrypt,
+            raft_multiplier=config.raft_multiplier,
         )
         self.raft = RaftNode(raft_cfg, self.fsm)
         self.broker = EvalBroker(config.broker)

@@ -2,7 +2,7 @@
 
 :class:`SimClients` registers N nodes through the same ``ServerRPC`` seam real clients use
 (``Server.local_rpc()`` in-process, or ``nomadic.rpc.GrpcServerRPC`` against a cluster), keeps
-them alive with cheap heartbeats (one loop, a concurrent slice of the nodes every second), watches
+them alive with cheap heartbeats (one loop; each node at half the TTL the server gave it), watches
 each node's allocations with the blocking ``Node.GetClientAllocs`` a real client uses, and
 acknowledges new allocations as ``running`` (every task ``running``), batching the reports of
 all simulated nodes into one ``Node.UpdateAlloc`` per ``ack_interval`` (a real client batches
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 WATCH_TIMEOUT = 300.0  # seconds a blocking alloc watch waits (the real client's value)
 REGISTER_CONCURRENCY = 64
+HEARTBEAT_CONCURRENCY = 256
+HEARTBEAT_TICK = 0.5  # seconds between looks for nodes due a heartbeat
 
 
 def sim_node(
@@ -89,12 +91,20 @@ def sim_node(
 
 
 class _SimNode:
-    __slots__ = ("acked", "index", "node")
+    __slots__ = ("acked", "beats", "due", "index", "node")
 
     def __init__(self, node: Node) -> None:
         self.node = node
         self.index = 0
         self.acked: dict[str, str] = {}  # alloc ID -> client status reported
+        self.due = 0.0  # monotonic time of this node's next heartbeat
+        self.beats = 0  # heartbeats the server accepted
+
+    def schedule(self, ttl_ns: int, now: float) -> None:
+        """Beat again at half the TTL the server just gave this node (its own TTL: the
+        server staggers TTLs and scales them with the node count, so they differ a lot)."""
+        ttl = ttl_ns / SECOND if ttl_ns else 10.0
+        self.due = now + ttl / 2
 
 
 class SimClients:
@@ -114,7 +124,6 @@ class SimClients:
         factory = node_factory or sim_node
         self.nodes = [_SimNode(factory(i)) for i in range(count)]
         self.acked = 0  # allocations reported running so far
-        self.ttl = 0.0
         self._pending: list[AllocUpdate] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -126,7 +135,7 @@ class SimClients:
         async def register(sim: _SimNode) -> None:
             async with sem:
                 resp = await self.rpc.node_register(sim.node)
-                self.ttl = max(self.ttl, resp.heartbeat_ttl / SECOND)
+                sim.schedule(resp.heartbeat_ttl, time.monotonic())
 
         await asyncio.gather(*(register(s) for s in self.nodes))
         self._tasks = [asyncio.ensure_future(self._watch(s)) for s in self.nodes]
@@ -141,18 +150,22 @@ class SimClients:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _heartbeat(self) -> None:
-        """One loop for all nodes: every second it heartbeats, concurrently, the slice of
-        nodes due, so each node is heartbeaten about three times per TTL however busy the
-        event loop is (one sleep per second, not one per node)."""
+        """One loop for all nodes: every ``HEARTBEAT_TICK`` it heartbeats, concurrently, the
+        nodes whose half-TTL is up. Each node follows its own TTL; one shared period (the
+        longest TTL) let the first-registered nodes, whose TTL is the shortest, expire: at
+        5,000 nodes a quarter of them were marked down and their allocations replaced."""
+        sem = asyncio.Semaphore(HEARTBEAT_CONCURRENCY)
+
+        async def beat(sim: _SimNode) -> None:
+            async with sem:
+                await self._beat(sim)
+
         while True:
-            period = max(self.ttl / 3, 1.0) if self.ttl else 10.0
-            slices = max(int(period), 1)
-            size = -(-len(self.nodes) // slices)
-            for k in range(slices):
-                began = time.monotonic()
-                batch = self.nodes[k * size : (k + 1) * size]
-                await asyncio.gather(*(self._beat(sim) for sim in batch))
-                await asyncio.sleep(max(1.0 - (time.monotonic() - began), 0.0))
+            now = time.monotonic()
+            due = [sim for sim in self.nodes if sim.due <= now]
+            if due:
+                await asyncio.gather(*(beat(sim) for sim in due))
+            await asyncio.sleep(HEARTBEAT_TICK)
 
     async def _beat(self, sim: _SimNode) -> None:
         try:
@@ -161,9 +174,10 @@ class SimClients:
             raise
         except Exception as exc:
             log.warning("sim heartbeat of %s failed: %s", sim.node.name, exc)
+            sim.due = time.monotonic() + 1.0
             return
-        if resp.heartbeat_ttl:
-            self.ttl = resp.heartbeat_ttl / SECOND
+        sim.beats += 1
+        sim.schedule(resp.heartbeat_ttl, time.monotonic())
 
     async def _watch(self, sim: _SimNode) -> None:
         while True:
