@@ -206,8 +206,9 @@ class RaftWatch:
     def report(self) -> str:
         return "raft at the end: " + "; ".join(
             f"s{i} term {r.get('term', '?')}, {r.get('elections', '?')} elections started, "
-            f"longest tick pause {r.get('max_tick_gap_ms', '?')} ms "
-            f"({r.get('long_ticks', '?')} longer than the election timeout)"
+            f"longest Raft tick pause {r.get('max_tick_gap_ms', '?')} ms "
+            f"({r.get('long_ticks', '?')} longer than the election timeout; without applies "
+            f"{r.get('max_tick_wait_ms', '?')} ms; longest apply {r.get('max_apply_ms', '?')} ms)"
             for i, r in enumerate(self.last)
         )
 
