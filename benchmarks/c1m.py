@@ -332,6 +332,11 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
         await submitted
     await sim.stop()
     progress.report(elapsed)
+    beats = sum(n.beats for n in sim.nodes)
+    print(
+        f"sim heartbeats: {beats:,}, slowest call {sim.slowest_beat:.1f}s, "
+        f"longest wait to send one {sim.beat_lag:.1f}s"
+    )
     used = rss.cpu - cpu_before
     per = used / max(progress.done, 1) * 1e6
     print(f"server CPU time: {used:.1f}s ({per:.0f} us per placement)")
