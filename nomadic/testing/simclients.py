@@ -133,7 +133,8 @@ class SimClients:
         self._stopping = False
 
     async def start(self) -> None:
-        """Register every node (ready), then start heartbeats, watches and the ack flusher."""
+        """Register every node (ready, heartbeating from its registration on), then start
+        the watches and the ack flusher."""
         sem = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
         async def register(sim: _SimNode) -> None:
@@ -141,9 +142,17 @@ class SimClients:
                 resp = await self.rpc.node_register(sim.node)
                 sim.schedule(resp.heartbeat_ttl, time.monotonic())
 
-        await asyncio.gather(*(register(s) for s in self.nodes))
-        self._tasks = [asyncio.ensure_future(self._watch(s)) for s in self.nodes]
-        self._tasks.append(asyncio.ensure_future(self._heartbeat()))
+        # heartbeats start with the first registration: registering 5,000 nodes takes
+        # longer than the first nodes' TTL (10-20 s while the cluster is small)
+        for sim in self.nodes:
+            sim.due = sim.wanted = float("inf")
+        self._tasks = [asyncio.ensure_future(self._heartbeat())]
+        try:
+            await asyncio.gather(*(register(s) for s in self.nodes))
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks += [asyncio.ensure_future(self._watch(s)) for s in self.nodes]
         self._tasks.append(asyncio.ensure_future(self._flush_loop()))
 
     async def stop(self) -> None:
