@@ -5,8 +5,9 @@
 them alive with cheap heartbeats (one loop; each node at half the TTL the server gave it), watches
 each node's allocations with the blocking ``Node.GetClientAllocs`` a real client uses, and
 acknowledges new allocations as ``running`` (every task ``running``), batching the reports of
-all simulated nodes into ``Node.UpdateAlloc`` calls (of at most 2,000) every ``ack_interval`` (a real client batches
-its own every 200 ms). Stops are acknowledged as ``complete``. No driver is called.
+all simulated nodes into ``Node.UpdateAlloc`` calls (of at most 2,000) every ``ack_interval``
+(a real client batches its own every 200 ms). Stops are acknowledged as ``complete``. No
+driver is called.
 
     sim = SimClients(server.local_rpc(), count=5000)
     await sim.start()              # registered and ready
