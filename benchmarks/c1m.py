@@ -208,7 +208,8 @@ class RaftWatch:
             f"s{i} term {r.get('term', '?')}, {r.get('elections', '?')} elections started, "
             f"longest Raft tick pause {r.get('max_tick_gap_ms', '?')} ms "
             f"({r.get('long_ticks', '?')} longer than the election timeout; without applies "
-            f"{r.get('max_tick_wait_ms', '?')} ms; longest apply {r.get('max_apply_ms', '?')} ms)"
+            f"{r.get('max_tick_wait_ms', '?')} ms; longest apply {r.get('max_apply_ms', '?')} ms; "
+            f"longest log compaction step {r.get('max_compaction_ms', '?')} ms)"
             for i, r in enumerate(self.last)
         )
 
@@ -246,7 +247,8 @@ async def run_cluster(args: argparse.Namespace) -> None:
         with s.config_path.open("a") as f:
             f.write(
                 f'name = "{s.workdir.name}"\nlog_level = "WARN"\nserver {{\n  enabled = true\n'
-                f"  bootstrap_expect = 3\n  server_join {{\n    retry_join = {join}\n  }}\n}}\n"
+                f"  bootstrap_expect = 3\n  raft_multiplier = {args.raft_multiplier}\n"
+                f"  server_join {{\n    retry_join = {join}\n  }}\n}}\n"
             )
     for s in servers:
         s.start(wait_ready=False)
@@ -361,6 +363,12 @@ def main() -> None:
     p.add_argument("--memory", type=int, default=100, help="MB per allocation")
     p.add_argument("--schedulers", type=int, default=None, help="scheduler workers (dev)")
     p.add_argument("--cluster", action="store_true", help="3 server processes on loopback")
+    p.add_argument(
+        "--raft-multiplier",
+        type=int,
+        default=1,
+        help="--cluster: the servers' raft_multiplier (election timeout 1-2 s x this)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--profile", metavar="FILE", help="cProfile the in-process run into FILE")
     args = p.parse_args()

@@ -141,12 +141,14 @@ class _Replicated(SyncObj):  # type: ignore[misc]
 
     _SyncObj__raftCommitIndex: int  # pysyncobj's private state this class reads
     _SyncObj__raftLastApplied: int
+    _SyncObj__raftLog: Any
 
     def __init__(self, cfg: RaftConfig, conf: SyncObjConf, fsm: FSM) -> None:
         self._fsm = fsm
         self.apply_seconds = 0.0  # time spent in FSM applies (RaftNode's tick diagnostics)
         self.max_apply = 0.0  # the longest single apply
         self.applies_deferred = 0  # ticks that left committed entries for the next tick
+        self.max_compaction = 0.0  # the longest log compaction step on the Raft thread
         super().__init__(cfg.self_addr, cfg.partners, conf, transportClass=_Transport)
 
     # pysyncobj applies every committed entry in one go on its only thread, the one that also
@@ -181,6 +183,22 @@ class _Replicated(SyncObj):  # type: ignore[misc]
             if notifier is not None:
                 notifier.notify()
         return need_send
+
+    def _SyncObj__tryLogCompaction(self) -> None:
+        # Timed for diagnostics only: starting a compaction forks the server, finishing one
+        # rewrites the journal's remaining entries (pysyncobj's FileJournal.deleteEntriesTo),
+        # both on the Raft thread.
+        start = time.monotonic()
+        SyncObj._SyncObj__tryLogCompaction(self)
+        took = time.monotonic() - start
+        self.max_compaction = max(self.max_compaction, took)
+        if took > SLOW_APPLY:
+            log.warning(
+                "raft log compaction step took %.1fs (log: %d entries); meanwhile this "
+                "server's Raft thread sent and answered nothing",
+                took,
+                len(self._SyncObj__raftLog),
+            )
 
     @replicated  # type: ignore[misc, untyped-decorator]
     def apply(self, entry: bytes) -> ApplyResult:
@@ -408,6 +426,7 @@ class RaftNode:
         diagnostics: ``elections`` this server started, ``max_tick_gap_ms`` (the longest pause
         of pysyncobj's thread), ``max_tick_wait_ms`` (the same without the FSM applies in it:
         time waiting for a CPU or the GIL), ``max_apply_ms`` (the longest FSM apply),
+        ``max_compaction_ms`` (the longest log compaction step on that thread),
         ``long_ticks`` (pauses longer than the election timeout) and
         ``stale_acks`` (follower replies whose backward move of nextIndex was undone)."""
         obj = self._obj
@@ -429,6 +448,7 @@ class RaftNode:
             "max_tick_wait_ms": f"{self._max_tick_wait * 1000:.0f}",
             "max_apply_ms": f"{obj.max_apply * 1000:.0f}",
             "applies_deferred": str(obj.applies_deferred),
+            "max_compaction_ms": f"{obj.max_compaction * 1000:.0f}",
             "stale_acks": str(getattr(obj._SyncObj__transport, "stale_acks", 0)),
         }
 
