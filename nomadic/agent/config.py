@@ -3,7 +3,7 @@
 A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind_addr``,
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
-failover_heartbeat_ttl server_join { retry_join } }``,
+failover_heartbeat_ttl raft_multiplier server_join { retry_join } }``,
 ``client { enabled servers node_class node_pool meta max_kill_timeout host_volume "<name>" { path
 read_only } }``, ``tls { rpc ca_file cert_file key_file }``,
 ``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
@@ -48,6 +48,8 @@ class ServerSection:
     heartbeat_grace: str = "10s"
     min_heartbeat_ttl: str = "10s"
     failover_heartbeat_ttl: str = "5m"
+    # Nomad's: scales the Raft election timeout (1-2 s x multiplier); 1..10
+    raft_multiplier: int = 1
 
 
 @dataclass
