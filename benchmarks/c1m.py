@@ -153,6 +153,67 @@ class RSSWatch:
             self.sample()
 
 
+class RaftWatch:
+    """Polls each server's Raft stats (``/v1/agent/self``) every second in a thread; prints a
+    line whenever a term or leader changes and a status line every 10 s, and a summary."""
+
+    def __init__(self, servers: list[Any]) -> None:
+        self.servers = servers
+        self.last: list[dict[str, str]] = [{} for _ in servers]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RaftWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self, i: int) -> dict[str, str]:
+        try:
+            raft = self.servers[i].get("/v1/agent/self")["stats"].get("raft", {})
+            return {k: str(v) for k, v in raft.items()}
+        except Exception as exc:  # a busy server may not answer within the HTTP timeout
+            return {"state": f"unreachable ({exc.__class__.__name__})"}
+
+    def line(self) -> str:
+        parts = []
+        for i, r in enumerate(self.last):
+            parts.append(
+                f"s{i} {r.get('state', '?')[:4]} t{r.get('term', '?')} "
+                f"commit {r.get('commit_index', '?')} applied {r.get('applied_index', '?')} "
+                f"gap {r.get('max_tick_gap_ms', '?')}ms"
+            )
+        return " | ".join(parts)
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.wait(1.0):
+            n += 1
+            changed = False
+            for i in range(len(self.servers)):
+                new = self._poll(i)
+                old = self.last[i]
+                if new.get("term") != old.get("term") or new.get("leader") != old.get("leader"):
+                    changed = bool(old)
+                if "term" in new or not old:
+                    self.last[i] = new
+            if changed or n % 10 == 0:
+                print(("  raft change: " if changed else "  raft: ") + self.line(), flush=True)
+
+    def report(self) -> str:
+        return "raft at the end: " + "; ".join(
+            f"s{i} term {r.get('term', '?')}, {r.get('elections', '?')} elections started, "
+            f"longest Raft tick pause {r.get('max_tick_gap_ms', '?')} ms "
+            f"({r.get('long_ticks', '?')} longer than the election timeout; without applies "
+            f"{r.get('max_tick_wait_ms', '?')} ms; longest apply {r.get('max_apply_ms', '?')} ms; "
+            f"longest log compaction step {r.get('max_compaction_ms', '?')} ms)"
+            for i, r in enumerate(self.last)
+        )
+
+
 async def run_dev(args: argparse.Namespace) -> None:
     from nomadic.server import Server, ServerConfig, gc_policy
 
@@ -179,13 +240,15 @@ async def run_cluster(args: argparse.Namespace) -> None:
     from nomadic.testing.agent_process import AgentProcess, wait_for
 
     root = Path(tempfile.mkdtemp(prefix="c1m-"))
+    print(f"server data dirs and logs: {root}/server{{0,1,2}} (agent.log)", flush=True)
     servers = [AgentProcess(root / f"server{i}", dev=False) for i in range(3)]
     join = json.dumps([f"127.0.0.1:{s.rpc_port}" for s in servers])
     for s in servers:
         with s.config_path.open("a") as f:
             f.write(
                 f'name = "{s.workdir.name}"\nlog_level = "WARN"\nserver {{\n  enabled = true\n'
-                f"  bootstrap_expect = 3\n  server_join {{\n    retry_join = {join}\n  }}\n}}\n"
+                f"  bootstrap_expect = 3\n  raft_multiplier = {args.raft_multiplier}\n"
+                f"  server_join {{\n    retry_join = {join}\n  }}\n}}\n"
             )
     for s in servers:
         s.start(wait_ready=False)
@@ -212,7 +275,11 @@ async def run_cluster(args: argparse.Namespace) -> None:
             )
 
         pids = [s.proc.pid for s in servers if s.proc is not None]
-        await drive(args, rpc, register, pids)
+        with RaftWatch(servers) as watch:
+            try:
+                await drive(args, rpc, register, pids)
+            finally:
+                print(watch.report(), flush=True)
         await rpc.close()
     finally:
         for s in servers:
@@ -231,8 +298,18 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
     sem = asyncio.Semaphore(SUBMIT_CONCURRENCY)
 
     async def submit(job: Job) -> None:
+        # A real `job run` reports a failed registration; here a lost job would only show as
+        # acks that never come, so retry a few times and then stop the benchmark loudly.
         async with sem:
-            await register(job)
+            for attempt in range(5):
+                try:
+                    await register(job)
+                    return
+                except Exception as exc:
+                    if attempt == 4:
+                        raise RuntimeError(f"registering {job.id} failed 5 times: {exc}") from exc
+                    print(f"  registering {job.id} failed ({exc}); retrying", flush=True)
+                    await asyncio.sleep(1.0 + attempt)
 
     print(f"submitting {args.jobs:,} jobs x {args.count:,} allocations = {total:,}", flush=True)
     with RSSWatch(pids) as rss:
@@ -240,14 +317,28 @@ async def drive(args: argparse.Namespace, rpc: Any, register: Any, pids: list[in
         cpu_before = rss.cpu
         progress.start = time.monotonic()
         submitted = asyncio.ensure_future(asyncio.gather(*(submit(j) for j in jobs)))
-        try:
-            await asyncio.wait_for(progress.finished.wait(), args.timeout)
-        except TimeoutError:
-            print(f"timed out after {args.timeout:.0f}s", flush=True)
+        finished = asyncio.ensure_future(progress.finished.wait())
+        deadline = progress.start + args.timeout
+        waiting = {finished, submitted}
+        while not finished.done() and time.monotonic() < deadline:
+            done, waiting = await asyncio.wait(
+                waiting, timeout=deadline - time.monotonic(), return_when=asyncio.FIRST_COMPLETED
+            )
+            if submitted in done and submitted.exception() is not None:
+                break  # a job was not registered: its acks would never come
+        if not finished.done():
+            failed = submitted.done() and submitted.exception() is not None
+            print("a job registration failed" if failed else f"timed out after {args.timeout:.0f}s")
+            finished.cancel()
         elapsed = time.monotonic() - progress.start
         await submitted
     await sim.stop()
     progress.report(elapsed)
+    beats = sum(n.beats for n in sim.nodes)
+    print(
+        f"sim heartbeats: {beats:,}, slowest call {sim.slowest_beat:.1f}s, "
+        f"longest wait to send one {sim.beat_lag:.1f}s"
+    )
     used = rss.cpu - cpu_before
     per = used / max(progress.done, 1) * 1e6
     print(f"server CPU time: {used:.1f}s ({per:.0f} us per placement)")
@@ -272,6 +363,12 @@ def main() -> None:
     p.add_argument("--memory", type=int, default=100, help="MB per allocation")
     p.add_argument("--schedulers", type=int, default=None, help="scheduler workers (dev)")
     p.add_argument("--cluster", action="store_true", help="3 server processes on loopback")
+    p.add_argument(
+        "--raft-multiplier",
+        type=int,
+        default=1,
+        help="--cluster: the servers' raft_multiplier (election timeout 1-2 s x this)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--profile", metavar="FILE", help="cProfile the in-process run into FILE")
     args = p.parse_args()

@@ -80,6 +80,11 @@ class Agent:
                 f"server.num_schedulers = {cfg.server.num_schedulers}: must be 0 (this server "
                 "never schedules) or more; leave it out for one per CPU core"
             )
+        if not 1 <= cfg.server.raft_multiplier <= 10:
+            raise ConfigError(
+                f"server.raft_multiplier = {cfg.server.raft_multiplier}: must be 1 to 10 "
+                "(it scales Raft's election timeout; raise it on slow or overloaded machines)"
+            )
         raft_addr = f"{cfg.advertise_addr}:{cfg.ports.raft}"
         member = MemberInfo(
             name=f"{cfg.name}.{cfg.region}",
@@ -110,6 +115,7 @@ class Agent:
                 num_schedulers=cfg.server.num_schedulers,
                 encrypt=cfg.server.encrypt or None,
                 heartbeat=server_heartbeat_config(cfg),
+                raft_multiplier=cfg.server.raft_multiplier,
                 authoritative_region=cfg.server.authoritative_region,
                 replication_backoff=parse_duration(
                     cfg.server.replication_backoff, "server.replication_backoff"

@@ -122,6 +122,10 @@ class ServerAPI(Protocol):
 
     def peers(self) -> list[str]: ...
 
+    def raft_stats(self) -> dict[str, str]:
+        """``/v1/agent/self``'s ``stats.raft``: term, commit and applied index, elections."""
+        ...
+
     def members(self) -> list[ServerMember]:
         """Every server of every region known to the WAN gossip."""
         ...

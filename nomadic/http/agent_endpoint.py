@@ -83,6 +83,8 @@ async def agent_self(request: web.Request) -> web.Response:
             "leader_addr": server.leader_addr() if server else "",
         }
     }
+    if server is not None:
+        stats["raft"] = server.raft_stats()
     if client is not None:
         stats["client"] = {"node_id": client.node_id}
     return json_response(request, {"config": config, "member": member, "stats": stats})

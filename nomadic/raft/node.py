@@ -30,8 +30,10 @@ from typing import Any
 import msgspec
 from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, replicated
 from pysyncobj.node import TCPNode
+from pysyncobj.transport import TCPTransport
 
 from nomadic.errors import ConfigError, NoLeaderError, NotFoundError, RaftError, ValidationError
+from nomadic.state.entries import decode_envelope
 from nomadic.state.fsm import FSM, ApplyResult
 from nomadic.telemetry import default_sink
 
@@ -42,6 +44,13 @@ __all__ = ["RaftConfig", "RaftNode"]
 log = logging.getLogger(__name__)
 
 DEFAULT_APPLY_TIMEOUT = 10.0
+# A follower starts an election when it has heard nothing from the leader for a random time
+# in [min, max). pysyncobj's 0.4-1.4 s was too tight for a loaded 2-core machine: at 5,000
+# C1M nodes its Raft thread went up to 1 s without running (GIL and CPU shared with the
+# event loop and the schedulers; stats() "max_tick_gap_ms"), so followers started elections
+# in the middle of the run. Nomad's defaults (1-2 s) ride that out.
+CLUSTER_MIN_TIMEOUT = 1.0
+CLUSTER_MAX_TIMEOUT = 2.0
 _RAFT_LEADER = 2  # pysyncobj's _RAFT_STATE.LEADER
 _STATE_NAMES = {0: "follower", 1: "candidate", 2: "leader"}  # hashicorp/raft's metric names
 
@@ -55,10 +64,12 @@ class RaftConfig(msgspec.Struct, kw_only=True):
     partners: list[str] = msgspec.field(default_factory=list)  # the other servers
     data_dir: str | None = None  # journal + snapshot here; None keeps the log in memory
     password: str | None = None  # encrypts peer traffic; required off loopback
-    # Election timeouts; None: pysyncobj's 0.4-1.4 s in a cluster, 0.05-0.1 s for a lone
+    # Election timeouts; None: in a cluster Nomad's 1-2 s (hashicorp/raft's ElectionTimeout
+    # of 1 s, randomised up to twice that) times ``raft_multiplier``; 0.05-0.1 s for a lone
     # server (nobody to race, so the dev agent leads almost at once).
     raft_min_timeout: float | None = None
     raft_max_timeout: float | None = None
+    raft_multiplier: int = 1
 
 
 class _SnapshotFile(msgspec.Struct, array_like=True):
@@ -69,14 +80,125 @@ class _SnapshotFile(msgspec.Struct, array_like=True):
 
 
 MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: no entry of ours comes near it
+SLOW_APPLY = 0.5  # seconds; an FSM apply this long is logged
+APPLY_SLICE = 0.05  # seconds of FSM applies per Raft tick (see _Replicated)
+
+
+class _Transport(TCPTransport):  # type: ignore[misc]
+    """pysyncobj's TCP transport with its leader's follower bookkeeping fixed.
+
+    With ``appendEntriesUseBatch=False`` the leader sends entries as they arrive and moves
+    its ``nextIndex`` for a follower past them at once (pipelining). Each append is answered
+    with ``next_node_idx`` = (last index it carried) + 1, and pysyncobj (0.3.17) sets
+    ``nextIndex`` to that value whenever the reply raises ``matchIndex``, so a reply to an
+    earlier append moves ``nextIndex`` *back* over entries already on their way. The leader
+    then sends them again; the follower, which has them by then, deletes everything after the
+    append's previous entry without comparing terms (logging CRITICAL "truncating
+    already-applied log entries ... may have diverged") and appends the same entries again.
+    Measured: 2,000 writes with 64 in flight, 3 in-process servers, 119 such backward moves
+    and 2 truncations (tests/unit/raft/test_raft_burst.py). The entries are identical, so the
+    state did not diverge, but each resend of a 1.5 MB plan result costs the leader's Raft
+    thread a pickle and a send, the follower a journal rewrite, and when a resend carries
+    fewer entries than it deletes (over ``appendEntriesBatchSizeBytes``) a follower that
+    helped commit an entry briefly lacks it, which Raft's safety argument does not allow.
+
+    Raft's rule is that a success reply only ever raises ``nextIndex``: a reply to an older
+    append says nothing about the newer ones in flight (TCP keeps them in order; a lost
+    connection makes the follower answer the next append with ``reset``, which still moves
+    ``nextIndex`` back). So after pysyncobj handled a successful, non-reset reply we restore
+    ``nextIndex`` if it went down.
+    """
+
+    stale_acks = 0  # replies whose nextIndex we restored (RaftNode.stats())
+
+    def setOnMessageReceivedCallback(self, callback: Callable[[Any, Any], None] | None) -> None:
+        if callback is None:
+            super().setOnMessageReceivedCallback(None)
+            return
+        handle = callback
+
+        def on_message(node: Any, message: Any) -> None:
+            if (
+                not isinstance(message, dict)
+                or message.get("type") != "next_node_idx"
+                or not message.get("success")
+                or message.get("reset")
+            ):
+                handle(node, message)
+                return
+            next_index: dict[Any, int] = getattr(self._syncObj, "_SyncObj__raftNextIndex", {})
+            before = next_index.get(node)
+            handle(node, message)
+            if before is not None and node in next_index and next_index[node] < before:
+                next_index[node] = before
+                self.stale_acks += 1
+
+        super().setOnMessageReceivedCallback(on_message)
 
 
 class _Replicated(SyncObj):  # type: ignore[misc]
-    """The SyncObj subclass; it owns nothing but the one replicated method."""
+    """The SyncObj subclass: the one replicated method, and a sliced apply loop."""
+
+    _SyncObj__raftCommitIndex: int  # pysyncobj's private state this class reads
+    _SyncObj__raftLastApplied: int
+    _SyncObj__raftLog: Any
 
     def __init__(self, cfg: RaftConfig, conf: SyncObjConf, fsm: FSM) -> None:
         self._fsm = fsm
-        super().__init__(cfg.self_addr, cfg.partners, conf)
+        self.apply_seconds = 0.0  # time spent in FSM applies (RaftNode's tick diagnostics)
+        self.max_apply = 0.0  # the longest single apply
+        self.applies_deferred = 0  # ticks that left committed entries for the next tick
+        self.max_compaction = 0.0  # the longest log compaction step on the Raft thread
+        super().__init__(cfg.self_addr, cfg.partners, conf, transportClass=_Transport)
+
+    # pysyncobj applies every committed entry in one go on its only thread, the one that also
+    # sends heartbeats and answers the leader. Under load that was seconds of applying (at
+    # 5,000 C1M nodes: ticks of up to 4.2 s, of which at most 0.9 s was not applying; a 1,000
+    # allocation plan result alone takes 0.5-1 s on a follower), during which the leader sent
+    # no heartbeats and followers read none, so followers started elections mid-run. (Nomad's
+    # raft applies on its own goroutine.) This overrides SyncObj's private
+    # ``__applyLogEntries`` (Python looks the mangled name up on the instance) to apply for at
+    # most APPLY_SLICE seconds per tick, then let the tick send and receive, and wake the
+    # poller so the rest is applied on the next tick. Entries stay in order and each is
+    # applied once: the original method applies them, one commit index at a time.
+    def _SyncObj__applyLogEntries(self) -> bool:
+        apply_batch = SyncObj._SyncObj__applyLogEntries
+        commit = self._SyncObj__raftCommitIndex
+        start = time.monotonic()
+        need_send = False
+        try:
+            while self._SyncObj__raftLastApplied < commit:
+                before = self._SyncObj__raftLastApplied
+                self._SyncObj__raftCommitIndex = before + 1
+                need_send = bool(apply_batch(self)) or need_send
+                if self._SyncObj__raftLastApplied == before:
+                    break  # not applied (pysyncobj logged why): do not spin on it
+                if time.monotonic() - start > APPLY_SLICE:
+                    break
+        finally:
+            self._SyncObj__raftCommitIndex = commit
+        if self._SyncObj__raftLastApplied < commit:
+            self.applies_deferred += 1
+            notifier = getattr(self, "_SyncObj__pipeNotifier", None)
+            if notifier is not None:
+                notifier.notify()
+        return need_send
+
+    def _SyncObj__tryLogCompaction(self) -> None:
+        # Timed for diagnostics only: starting a compaction forks the server, finishing one
+        # rewrites the journal's remaining entries (pysyncobj's FileJournal.deleteEntriesTo),
+        # both on the Raft thread.
+        start = time.monotonic()
+        SyncObj._SyncObj__tryLogCompaction(self)
+        took = time.monotonic() - start
+        self.max_compaction = max(self.max_compaction, took)
+        if took > SLOW_APPLY:
+            log.warning(
+                "raft log compaction step took %.1fs (log: %d entries); meanwhile this "
+                "server's Raft thread sent and answered nothing",
+                took,
+                len(self._SyncObj__raftLog),
+            )
 
     @replicated  # type: ignore[misc, untyped-decorator]
     def apply(self, entry: bytes) -> ApplyResult:
@@ -90,6 +212,25 @@ class _Replicated(SyncObj):  # type: ignore[misc]
             return ApplyResult(index, error=f"apply failed: {exc}")
         finally:
             default_sink.measure_since("nomad.raft.fsm.apply", start)
+            took = time.monotonic() - start
+            self.apply_seconds += took
+            self.max_apply = max(self.max_apply, took)
+            if took > SLOW_APPLY:
+                log.warning(
+                    "raft entry %d (%s, %d bytes) took %.1fs to apply; meanwhile this "
+                    "server's Raft thread sent and answered nothing",
+                    index,
+                    _entry_kind(entry),
+                    len(entry),
+                    took,
+                )
+
+
+def _entry_kind(entry: bytes) -> str:
+    try:
+        return decode_envelope(entry)[1].name
+    except Exception:  # only for a log line
+        return "undecodable"
 
 
 class RaftNode:
@@ -108,6 +249,15 @@ class RaftNode:
         self._inflight: set[int] = set()
         self._inflight_ids = itertools.count()
         self._inflight_lock = threading.Lock()
+        # diagnostics (stats()): elections this server started, the longest gap between two
+        # ticks of pysyncobj's thread, and how many gaps exceeded the election timeout
+        self._elections = 0
+        self._last_tick = 0.0
+        self._max_tick_gap = 0.0
+        self._long_ticks = 0
+        self._max_tick_wait = 0.0
+        self._applying = 0.0
+        self._min_timeout = 0.4
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -125,6 +275,8 @@ class RaftNode:
             raft_dir.mkdir(parents=True, exist_ok=True)
             journal = str(raft_dir / "journal")
             await asyncio.to_thread(check_journal, Path(journal))
+        self._min_timeout = self._timeout(self.cfg.raft_min_timeout, 0.05, CLUSTER_MIN_TIMEOUT)
+        max_timeout = self._timeout(self.cfg.raft_max_timeout, 0.1, CLUSTER_MAX_TIMEOUT)
         conf = SyncObjConf(
             appendEntriesUseBatch=False,  # sub-ms commits (reference/dependencies.md)
             journalFile=journal,
@@ -135,14 +287,16 @@ class RaftNode:
             onStateChanged=self._on_state_changed,
             # pysyncobj requires min election timeout > 3 x append period
             appendEntriesPeriod=0.1 if self.cfg.partners else 0.01,
-            raftMinTimeout=self._timeout(self.cfg.raft_min_timeout, 0.05, 0.4),
-            raftMaxTimeout=self._timeout(self.cfg.raft_max_timeout, 0.1, 1.4),
+            raftMinTimeout=self._min_timeout,
+            raftMaxTimeout=max_timeout,
+            # a connection silent this long is dead; pysyncobj wants it >= the max timeout
+            connectionTimeout=max(3.5, max_timeout),
             # `operator raft remove-peer`: membership changes are Raft entries (pysyncobj's
             # own MEMBERSHIP command type, never our FSM's); replayed from the journal
             dynamicMembershipChange=True,
             # a leader cut off from its quorum steps down after this long, so writes get
             # "no cluster leader" instead of waiting out pysyncobj's 30 s default
-            leaderFallbackTimeout=5.0,
+            leaderFallbackTimeout=max(5.0, 2.5 * max_timeout),
             # reconnect to a restarted peer within a second (default 5 s)
             connectionRetryTime=1.0,
             # pysyncobj splits an entry bigger than this into chunks, and its reassembly is
@@ -162,13 +316,12 @@ class RaftNode:
                 "start rather than drop committed state. Restore the data dir from a backup, "
                 "or remove it to rejoin the cluster as an empty server"
             ) from None
-        if not self.cfg.partners:
-            self._obj.addOnTickCallback(self._kick_single_node)
+        self._obj.addOnTickCallback(self._on_tick)
 
     def _timeout(self, configured: float | None, alone: float, cluster: float) -> float:
         if configured is not None:
             return configured
-        return cluster if self.cfg.partners else alone
+        return cluster * self.cfg.raft_multiplier if self.cfg.partners else alone
 
     async def shutdown(self) -> None:
         obj, self._obj = self._obj, None
@@ -268,7 +421,40 @@ class RaftNode:
         now = time.monotonic()
         return {str(getattr(n, "address", n)): max(now - t, 0.0) for n, t in seen.items()}
 
+    def stats(self) -> dict[str, str]:
+        """Nomad's ``raft`` stats of ``/v1/agent/self`` (strings, as Nomad's), plus nomadic's
+        diagnostics: ``elections`` this server started, ``max_tick_gap_ms`` (the longest pause
+        of pysyncobj's thread), ``max_tick_wait_ms`` (the same without the FSM applies in it:
+        time waiting for a CPU or the GIL), ``max_apply_ms`` (the longest FSM apply),
+        ``max_compaction_ms`` (the longest log compaction step on that thread),
+        ``long_ticks`` (pauses longer than the election timeout) and
+        ``stale_acks`` (follower replies whose backward move of nextIndex was undone)."""
+        obj = self._obj
+        if obj is None:
+            return {"state": "Shutdown"}
+        st = obj.getStatus()
+        return {
+            "state": self.state_name().capitalize(),
+            "term": str(st["raft_term"]),
+            "commit_index": str(st["commit_idx"]),
+            "applied_index": str(st["last_applied"]),
+            "fsm_index": str(self.fsm.last_index),
+            "log_entries": str(st["log_len"]),
+            "num_peers": str(st["partner_nodes_count"]),
+            "leader": self.leader(),
+            "elections": str(self._elections),
+            "max_tick_gap_ms": f"{self._max_tick_gap * 1000:.0f}",
+            "long_ticks": str(self._long_ticks),
+            "max_tick_wait_ms": f"{self._max_tick_wait * 1000:.0f}",
+            "max_apply_ms": f"{obj.max_apply * 1000:.0f}",
+            "applies_deferred": str(obj.applies_deferred),
+            "max_compaction_ms": f"{obj.max_compaction * 1000:.0f}",
+            "stale_acks": str(getattr(obj._SyncObj__transport, "stale_acks", 0)),
+        }
+
     def _on_state_changed(self, old: int, new: int) -> None:
+        if new == 1:  # candidate: this server started an election
+            self._elections += 1
         default_sink.incr_counter(f"nomad.raft.state.{_STATE_NAMES.get(new, 'follower')}")
         if self._loop is not None and (old == _RAFT_LEADER or new == _RAFT_LEADER):
             self._loop.call_soon_threadsafe(self._deliver_leadership)
@@ -318,6 +504,21 @@ class RaftNode:
     def _forget(self, write_id: int) -> None:
         with self._inflight_lock:
             self._inflight.discard(write_id)
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        applying = self._obj.apply_seconds if self._obj is not None else 0.0
+        if self._last_tick:
+            gap = now - self._last_tick
+            self._max_tick_gap = max(self._max_tick_gap, gap)
+            # the part of the pause not spent applying entries: waiting for CPU or the GIL
+            self._max_tick_wait = max(self._max_tick_wait, gap - (applying - self._applying))
+            if gap > self._min_timeout:
+                self._long_ticks += 1
+        self._last_tick = now
+        self._applying = applying
+        if not self.cfg.partners:
+            self._kick_single_node()
 
     def _kick_single_node(self) -> None:
         # A lone leader commits an entry one tick after appending it, and nothing (no follower

@@ -81,6 +81,19 @@ from .wire import (
 from .wire import encode_error as _encode_error
 from .worker_client import RemoteSchedulingLeader
 
+# Calls that reached gRPC core but that the aio server has not picked up yet are "pending";
+# gRPC core drops them at random (status CANCELLED, nothing logged on either side) above
+# 1,000 and all of them at 3,000. Every client node holds a blocking Node.GetClientAllocs, and
+# an allocation write wakes thousands of those at once, whose next calls then arrive together:
+# with 5,000 nodes that burst CANCELLED heartbeats and Job.Register calls (benchmarks/c1m.py
+# --cluster lost jobs and stalled). The calls themselves are the real bound, so lift the limit.
+MAX_PENDING_CALLS = 1_000_000
+SERVER_OPTIONS = (
+    *GRPC_OPTIONS,
+    ("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
+    ("grpc.server.max_pending_requests_hard_limit", MAX_PENDING_CALLS),
+)
+
 if TYPE_CHECKING:
     from nomadic.server import Server
 
@@ -232,7 +245,7 @@ class RPCServer:
             by_service.setdefault(service, {})[method] = grpc.unary_unary_rpc_method_handler(
                 self._make_handler(name)
             )
-        self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
+        self._grpc = grpc.aio.server(options=SERVER_OPTIONS)
         for service, handlers in by_service.items():
             self._grpc.add_generic_rpc_handlers(
                 (grpc.method_handlers_generic_handler(service, handlers),)

@@ -101,7 +101,7 @@ def drain_actions(snap: Snapshot, now: int) -> DrainActions:
     """Decide one drainer pass over ``snap`` at Unix ns ``now`` (pure)."""
     actions = DrainActions()
     candidates: dict[GroupKey, list[Allocation]] = {}
-    for node in snap.nodes():
+    for node in snap.draining_nodes():
         strategy = node.drain_strategy
         if strategy is None:
             continue

@@ -128,6 +128,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     heartbeat: HeartbeatConfig = msgspec.field(default_factory=HeartbeatConfig)
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
+    raft_multiplier: int = 1  # Nomad's: election timeout 1-2 s x this (a cluster only)
     multiregion_rollout_interval: float = 1.0  # seconds between coordinator rounds
     # global objects: where they are written ("" = this region); replication's error backoff
     authoritative_region: str = ""
@@ -164,6 +165,7 @@ class Server(DeploymentAPI, FederationAPI, GlobalObjectsAPI):
             partners=list(config.peers),
             data_dir=config.data_dir,
             password=config.encrypt,
+            raft_multiplier=config.raft_multiplier,
         )
         self.raft = RaftNode(raft_cfg, self.fsm)
         self.broker = EvalBroker(config.broker)
@@ -566,6 +568,9 @@ class Server(DeploymentAPI, FederationAPI, GlobalObjectsAPI):
             return self.config.rpc_advertise
         leader = self.raft.leader()
         return self.rpc_by_raft.get(leader, leader)
+
+    def raft_stats(self) -> dict[str, str]:
+        return self.raft.stats()
 
     def peers(self) -> list[str]:
         """RPC addresses of the Raft peers (Raft addresses of peers not yet learnt)."""

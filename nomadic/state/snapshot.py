@@ -208,6 +208,12 @@ class Snapshot:
         found = [n for nid, n in self._t.nodes.items() if nid.startswith(prefix)]
         return sorted(found, key=lambda n: n.id)
 
+    def draining_nodes(self) -> list[Node]:
+        """Nodes with a drain strategy, by ID (the drainer's pass runs per state change: at
+        5,000 nodes sorting them all each time was a tenth of a busy leader's loop)."""
+        found = [n for n in self._t.nodes.values() if n.drain_strategy is not None]
+        return sorted(found, key=lambda n: n.id)
+
     # operator
     def scheduler_config(self) -> SchedulerConfiguration:
         """The scheduler configuration; Nomad's defaults when none was ever set."""

@@ -2,11 +2,12 @@
 
 :class:`SimClients` registers N nodes through the same ``ServerRPC`` seam real clients use
 (``Server.local_rpc()`` in-process, or ``nomadic.rpc.GrpcServerRPC`` against a cluster), keeps
-them alive with cheap heartbeats (one loop, a concurrent slice of the nodes every second), watches
+them alive with cheap heartbeats (one loop; each node at half the TTL the server gave it), watches
 each node's allocations with the blocking ``Node.GetClientAllocs`` a real client uses, and
 acknowledges new allocations as ``running`` (every task ``running``), batching the reports of
-all simulated nodes into one ``Node.UpdateAlloc`` per ``ack_interval`` (a real client batches
-its own every 200 ms). Stops are acknowledged as ``complete``. No driver is called.
+all simulated nodes into ``Node.UpdateAlloc`` calls (of at most 2,000) every ``ack_interval``
+(a real client batches its own every 200 ms). Stops are acknowledged as ``complete``. No
+driver is called.
 
     sim = SimClients(server.local_rpc(), count=5000)
     await sim.start()              # registered and ready
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 
 WATCH_TIMEOUT = 300.0  # seconds a blocking alloc watch waits (the real client's value)
 REGISTER_CONCURRENCY = 64
+HEARTBEAT_CONCURRENCY = 256
+MAX_UPDATES_PER_CALL = 2000
+HEARTBEAT_TICK = 0.5  # seconds between looks for nodes due a heartbeat
 
 
 def sim_node(
@@ -89,12 +93,21 @@ def sim_node(
 
 
 class _SimNode:
-    __slots__ = ("acked", "index", "node")
+    __slots__ = ("acked", "beats", "due", "index", "node", "wanted")
 
     def __init__(self, node: Node) -> None:
         self.node = node
         self.index = 0
         self.acked: dict[str, str] = {}  # alloc ID -> client status reported
+        self.due = 0.0  # monotonic time of this node's next heartbeat (inf: one in flight)
+        self.wanted = 0.0  # when the next heartbeat is due (stays while one is in flight)
+        self.beats = 0  # heartbeats the server accepted
+
+    def schedule(self, ttl_ns: int, now: float) -> None:
+        """Beat again at half the TTL the server just gave this node (its own TTL: the
+        server staggers TTLs and scales them with the node count, so they differ a lot)."""
+        ttl = ttl_ns / SECOND if ttl_ns else 10.0
+        self.due = self.wanted = now + ttl / 2
 
 
 class SimClients:
@@ -114,23 +127,33 @@ class SimClients:
         factory = node_factory or sim_node
         self.nodes = [_SimNode(factory(i)) for i in range(count)]
         self.acked = 0  # allocations reported running so far
-        self.ttl = 0.0
+        self.slowest_beat = 0.0  # seconds, the slowest heartbeat call
+        self.beat_lag = 0.0  # seconds, the longest a due heartbeat waited to be sent
         self._pending: list[AllocUpdate] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
     async def start(self) -> None:
-        """Register every node (ready), then start heartbeats, watches and the ack flusher."""
+        """Register every node (ready, heartbeating from its registration on), then start
+        the watches and the ack flusher."""
         sem = asyncio.Semaphore(REGISTER_CONCURRENCY)
 
         async def register(sim: _SimNode) -> None:
             async with sem:
                 resp = await self.rpc.node_register(sim.node)
-                self.ttl = max(self.ttl, resp.heartbeat_ttl / SECOND)
+                sim.schedule(resp.heartbeat_ttl, time.monotonic())
 
-        await asyncio.gather(*(register(s) for s in self.nodes))
-        self._tasks = [asyncio.ensure_future(self._watch(s)) for s in self.nodes]
-        self._tasks.append(asyncio.ensure_future(self._heartbeat()))
+        # heartbeats start with the first registration: registering 5,000 nodes takes
+        # longer than the first nodes' TTL (10-20 s while the cluster is small)
+        for sim in self.nodes:
+            sim.due = sim.wanted = float("inf")
+        self._tasks = [asyncio.ensure_future(self._heartbeat())]
+        try:
+            await asyncio.gather(*(register(s) for s in self.nodes))
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks += [asyncio.ensure_future(self._watch(s)) for s in self.nodes]
         self._tasks.append(asyncio.ensure_future(self._flush_loop()))
 
     async def stop(self) -> None:
@@ -141,29 +164,46 @@ class SimClients:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _heartbeat(self) -> None:
-        """One loop for all nodes: every second it heartbeats, concurrently, the slice of
-        nodes due, so each node is heartbeaten about three times per TTL however busy the
-        event loop is (one sleep per second, not one per node)."""
-        while True:
-            period = max(self.ttl / 3, 1.0) if self.ttl else 10.0
-            slices = max(int(period), 1)
-            size = -(-len(self.nodes) // slices)
-            for k in range(slices):
-                began = time.monotonic()
-                batch = self.nodes[k * size : (k + 1) * size]
-                await asyncio.gather(*(self._beat(sim) for sim in batch))
-                await asyncio.sleep(max(1.0 - (time.monotonic() - began), 0.0))
+        """One loop for all nodes: every ``HEARTBEAT_TICK`` it starts a heartbeat for each
+        node whose half-TTL is up and that has none in flight. Each node follows its own TTL
+        (one shared period let the first-registered nodes, whose TTLs are the shortest,
+        expire), and a slow call delays only its own node (waiting for a whole batch let one
+        30 s call hold every other node's heartbeat back)."""
+        sem = asyncio.Semaphore(HEARTBEAT_CONCURRENCY)
+        inflight: set[asyncio.Task[None]] = set()
+
+        async def beat(sim: _SimNode) -> None:
+            async with sem:
+                await self._beat(sim)
+
+        try:
+            while True:
+                now = time.monotonic()
+                for sim in self.nodes:
+                    if sim.due <= now:
+                        sim.due = float("inf")  # in flight; _beat schedules the next one
+                        task = asyncio.ensure_future(beat(sim))
+                        inflight.add(task)
+                        task.add_done_callback(inflight.discard)
+                await asyncio.sleep(HEARTBEAT_TICK)
+        finally:
+            for task in list(inflight):
+                task.cancel()
 
     async def _beat(self, sim: _SimNode) -> None:
+        began = time.monotonic()
+        self.beat_lag = max(self.beat_lag, began - sim.wanted)
         try:
             resp = await self.rpc.node_update_status(sim.node.id, NODE_STATUS_READY)
+            self.slowest_beat = max(self.slowest_beat, time.monotonic() - began)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("sim heartbeat of %s failed: %s", sim.node.name, exc)
+            sim.due = sim.wanted = time.monotonic() + 1.0
             return
-        if resp.heartbeat_ttl:
-            self.ttl = resp.heartbeat_ttl / SECOND
+        sim.beats += 1
+        sim.schedule(resp.heartbeat_ttl, time.monotonic())
 
     async def _watch(self, sim: _SimNode) -> None:
         while True:
@@ -204,22 +244,25 @@ class SimClients:
             await self.flush()
 
     async def flush(self) -> None:
-        """Send every pending report now, in one Node.UpdateAlloc."""
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            await self.rpc.node_update_alloc(batch)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # retried on the next tick
-            log.warning("sim alloc update of %d allocations failed: %s", len(batch), exc)
-            self._pending = batch + self._pending
-            return
-        running = sum(1 for u in batch if u.client_status == "running")
-        self.acked += running
-        if self.on_ack is not None:
-            self.on_ack(running)
+        """Send every pending report now, at most ``MAX_UPDATES_PER_CALL`` per
+        Node.UpdateAlloc (each call is one Raft entry; after a stall, one call carrying every
+        pending report was 14,000 allocations and seconds of applying on every server)."""
+        while self._pending:
+            batch = self._pending[:MAX_UPDATES_PER_CALL]
+            del self._pending[: len(batch)]
+            try:
+                await self.rpc.node_update_alloc(batch)
+            except asyncio.CancelledError:
+                self._pending[:0] = batch
+                raise
+            except Exception as exc:  # retried on the next tick
+                log.warning("sim alloc update of %d allocations failed: %s", len(batch), exc)
+                self._pending[:0] = batch
+                return
+            running = sum(1 for u in batch if u.client_status == "running")
+            self.acked += running
+            if self.on_ack is not None:
+                self.on_ack(running)
 
 
 _STATES: dict[str, TaskState] = {}

@@ -110,6 +110,7 @@ def test_num_schedulers_and_tls_blocks_are_read(tmp_path: Path) -> None:
     )
     cfg = load_file(str(path))
     assert cfg.server.num_schedulers == 0  # 0 is "never schedule", not "one per core"
+    assert cfg.server.raft_multiplier == 1
     assert (cfg.tls.rpc, cfg.tls.ca_file, cfg.tls.cert_file, cfg.tls.key_file) == (
         True,
         "ca.pem",
@@ -123,13 +124,14 @@ def test_num_schedulers_and_tls_blocks_are_read(tmp_path: Path) -> None:
     ("section", "message"),
     [
         ("server {\n  enabled = true\n  num_schedulers = -1\n}\n", "num_schedulers = -1: must"),
+        ("server {\n  raft_multiplier = 11\n}\n", "raft_multiplier = 11: must be 1 to 10"),
         ("tls {\n  http = true\n}\n", "tls.http = true: HTTPS for the HTTP API is not supported"),
         (
             'tls {\n  rpc = true\n  ca_file = "/nonexistent/ca.pem"\n}\n',
             "tls.ca_file = '/nonexistent/ca.pem': cannot read it",
         ),
     ],
-    ids=["negative-schedulers", "tls-http", "missing-ca"],
+    ids=["negative-schedulers", "raft-multiplier", "tls-http", "missing-ca"],
 )
 async def test_bad_server_and_tls_settings_refuse_to_start(
     tmp_path: Path, section: str, message: str

@@ -324,6 +324,9 @@ class FakeServer:
     def peers(self) -> list[str]:
         return ["127.0.0.1:4647"]
 
+    def raft_stats(self) -> dict[str, str]:
+        return {"state": "Leader", "term": "2", "commit_index": "7", "applied_index": "7"}
+
     def members(self) -> list[ServerMember]:
         return [
             ServerMember(

@@ -87,6 +87,7 @@ async def test_agent_self_members_health(api: Any) -> None:
     assert me["config"]["DataDir"] == "/tmp/x"
     assert me["config"]["Ports"] == {"HTTP": 4646, "RPC": 4647}
     assert me["member"]["Name"] == "node1.global"
+    assert me["stats"]["raft"]["commit_index"] == "7"
     members = await (await api.get("/v1/agent/members")).json()
     assert members["ServerRegion"] == "global"
     assert members["ServerDC"] == "dc1"

@@ -219,3 +219,16 @@ async def test_a_corrupt_journal_record_refuses_to_start_and_names_it(
     second = RaftNode(cfg, FSM())
     with pytest.raises(ConfigError, match=rf"raft/journal: the Raft journal is corrupt.*{reason}"):
         await second.start()
+
+
+async def test_raft_multiplier_scales_a_clusters_election_timeout() -> None:
+    # Nomad's raft_multiplier: election timeouts of 1-2 s x the multiplier in a cluster
+    addrs = [f"127.0.0.1:{free_port()}" for _ in range(2)]
+    node = RaftNode(RaftConfig(self_addr=addrs[0], partners=addrs[1:], raft_multiplier=3), FSM())
+    await node.start()
+    try:
+        conf = node._obj.conf  # type: ignore[union-attr]
+        assert (conf.raftMinTimeout, conf.raftMaxTimeout) == (3.0, 6.0)
+        assert conf.connectionTimeout >= conf.raftMaxTimeout
+    finally:
+        await node.shutdown()

@@ -7,11 +7,14 @@ something could not be placed: enough to drive broker, plan applier and blocked 
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import msgspec
 
 from nomadic.scheduler.interfaces import Planner, Scheduler, State
+from nomadic.server import ServerConfig
+from nomadic.server.heartbeat import HeartbeatConfig
 from nomadic.structs import (
     AllocatedCpuResources,
     AllocatedMemoryResources,
@@ -140,3 +143,21 @@ class FakeScheduler:
 
 def fake_factory(eval_type: str, state: State, planner: Planner) -> Scheduler:
     return FakeScheduler(state, planner)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_config(**overrides: object) -> ServerConfig:
+    fields: dict[str, object] = {
+        "raft_port": free_port(),
+        "num_schedulers": 2,
+        "node_name": "test",
+        # long TTLs so nodes stay up unless a test asks otherwise
+        "heartbeat": HeartbeatConfig(min_heartbeat_ttl=60, heartbeat_grace=60),
+    }
+    fields.update(overrides)
+    return ServerConfig(**fields)  # type: ignore[arg-type]

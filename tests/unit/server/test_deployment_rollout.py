@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from conftest import server_config
+from server_fakes import server_config
 
 from nomadic.errors import ValidationError
 from nomadic.server import LocalServerRPC, Server

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from conftest import server_config
-from server_fakes import make_job, make_node
+from server_fakes import make_job, make_node, server_config
 
 from nomadic.errors import ValidationError
 from nomadic.server import LocalServerRPC, Server

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import server_config
-from server_fakes import fake_factory, make_job, make_node
+from server_fakes import fake_factory, make_job, make_node, server_config
 
 from nomadic.errors import NoLeaderError, NotFoundError, ValidationError
 from nomadic.server import LocalServerRPC, Server

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import server_config
+from server_fakes import server_config
 
 from nomadic.server import LocalServerRPC, Server
 from nomadic.testing.factories import mock_batch_job, mock_job, mock_node
