@@ -6,6 +6,8 @@ NomadicError
 │   ├── ValidationError       a job or request that fails validation (HTTP 400)
 │   └── NotFoundError         unknown job/alloc/eval/node ID (HTTP 404)
 ├── NoLeaderError             no cluster leader: writes refused (HTTP 500 "No cluster leader")
+├── RegionUnavailableError    no live server of the region a request is for (HTTP 500
+│                             "No path to region ...")
 ├── RaftError                 a write could not be committed (timeout, lost outcome)
 ├── DriverError               a task driver failed to start/stop/inspect a task
 │   └── DriverNotFoundError   no such driver on this client
@@ -23,6 +25,7 @@ __all__ = [
     "NomadicError",
     "NotFoundError",
     "RaftError",
+    "RegionUnavailableError",
     "UserError",
     "ValidationError",
 ]
@@ -72,6 +75,10 @@ class NotFoundError(UserError):
 class NoLeaderError(NomadicError):
     def __init__(self, message: str = "No cluster leader") -> None:
         super().__init__(message)
+
+
+class RegionUnavailableError(NomadicError):
+    """A request for a region with no live server known (unknown, or every server failed)."""
 
 
 class RaftError(NomadicError):

@@ -72,7 +72,7 @@ class Agent:
         from nomadic.rpc.wire import MemberInfo
         from nomadic.server import Server, ServerConfig
 
-        from .join import join_servers, server_heartbeat_config
+        from .join import gossip_config, join_servers, rpc_addresses, server_heartbeat_config
 
         cfg = self.config
         if cfg.server.num_schedulers is not None and cfg.server.num_schedulers < 0:
@@ -92,8 +92,11 @@ class Agent:
             datacenter=cfg.datacenter,
             rpc_addr=f"{cfg.advertise_addr}:{cfg.ports.rpc}",
             raft_addr=raft_addr,
+            http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",
         )
-        self.rpc = RPCServer(cfg.bind_addr, cfg.ports.rpc, member, RPCPool(self._rpc_tls()))
+        self.rpc = RPCServer(
+            cfg.bind_addr, cfg.ports.rpc, member, RPCPool(self._rpc_tls()), gossip_config(cfg)
+        )
         await self.rpc.start()
         peers = await join_servers(cfg, self.data_dir, self.rpc)
         self.server = Server(
@@ -117,6 +120,8 @@ class Agent:
         )
         self.rpc.attach(self.server)
         await self.server.start()
+        # WAN membership: every server of every region; retry_join may name other regions
+        self.rpc.gossip.start(rpc_addresses(cfg.server.retry_join))
 
     async def _start_client(self) -> None:
         from nomadic.client import Client, ClientConfig
@@ -245,6 +250,7 @@ class Agent:
         if self.server is not None:
             await self.server.shutdown()
         if self.rpc is not None:
+            await self.rpc.gossip.stop(leave=True)
             await self.rpc.stop()
             await self.rpc.pool.close()
         if self._tmp_data_dir:

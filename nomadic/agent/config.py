@@ -3,7 +3,8 @@
 A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind_addr``,
 ``region``, ``datacenter``, ``name``, ``log_level``, ``ports { http rpc raft }``,
 ``server { enabled bootstrap_expect encrypt heartbeat_grace min_heartbeat_ttl
-failover_heartbeat_ttl raft_multiplier server_join { retry_join } }``,
+failover_heartbeat_ttl raft_multiplier wan_gossip_interval wan_failure_timeout wan_reap_timeout
+server_join { retry_join } }``,
 ``client { enabled servers node_class node_pool meta max_kill_timeout host_volume "<name>" { path
 read_only } }``, ``tls { rpc ca_file cert_file key_file }``,
 ``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
@@ -25,7 +26,7 @@ from nomadic.errors import ConfigError
 
 DEFAULT_HTTP_PORT = 4646
 DEFAULT_RPC_PORT = 4647
-# Nomad uses 4648 for Serf gossip; nomadic has no gossip and gives that port to Raft.
+# Nomad uses 4648 for Serf gossip; nomadic gossips over its RPC port and gives 4648 to Raft.
 DEFAULT_RAFT_PORT = 4648
 
 
@@ -50,6 +51,10 @@ class ServerSection:
     failover_heartbeat_ttl: str = "5m"
     # Nomad's: scales the Raft election timeout (1-2 s x multiplier); 1..10
     raft_multiplier: int = 1
+    # WAN gossip (nomadic's stand-in for Serf): push-pull round, failure and reap timeouts
+    wan_gossip_interval: str = "1s"
+    wan_failure_timeout: str = "10s"
+    wan_reap_timeout: str = "72h"
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Forming the Raft cluster from ``server { bootstrap_expect server_join { retry_join } }``.
 
+Only servers of the agent's own region become Raft peers; a ``retry_join`` address in another
+region federates through the WAN gossip (``nomadic.rpc.gossip``) and never joins the quorum.
+
 Raft needs every peer's Raft address; users give the servers' RPC addresses (as in Nomad).
 Each address is asked for its ``Status.Member`` until ``bootstrap_expect - 1`` other servers
 answered; the peer set (a list of ``MemberInfo``: name, Raft and RPC addresses) is then written
@@ -18,6 +21,8 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from nomadic.errors import ConfigError, NomadicError
+from nomadic.rpc.client import rpc_addresses
+from nomadic.rpc.gossip import GossipConfig
 from nomadic.rpc.wire import MemberInfo
 from nomadic.server.heartbeat import HeartbeatConfig
 
@@ -26,19 +31,10 @@ from .config import AgentConfig, parse_duration
 if TYPE_CHECKING:
     from nomadic.rpc import RPCServer
 
-__all__ = ["join_servers", "rpc_addresses", "server_heartbeat_config"]
+__all__ = ["gossip_config", "join_servers", "rpc_addresses", "server_heartbeat_config"]
 
 log = logging.getLogger("nomadic.agent")
 JOIN_RETRY_MAX = 5.0
-
-
-def rpc_addresses(addrs: list[str]) -> list[str]:
-    """Nomad lets join and server addresses omit the port: the RPC default, 4647, applies."""
-    out = []
-    for addr in addrs:
-        host, sep, port = addr.rpartition(":")
-        out.append(addr if sep and port.isdigit() and not host.endswith(":") else f"{addr}:4647")
-    return out
 
 
 def server_heartbeat_config(cfg: AgentConfig) -> HeartbeatConfig:
@@ -49,6 +45,15 @@ def server_heartbeat_config(cfg: AgentConfig) -> HeartbeatConfig:
         failover_heartbeat_ttl=parse_duration(
             s.failover_heartbeat_ttl, "server.failover_heartbeat_ttl"
         ),
+    )
+
+
+def gossip_config(cfg: AgentConfig) -> GossipConfig:
+    s = cfg.server
+    return GossipConfig(
+        interval=parse_duration(s.wan_gossip_interval, "server.wan_gossip_interval"),
+        failure_timeout=parse_duration(s.wan_failure_timeout, "server.wan_failure_timeout"),
+        reap_timeout=parse_duration(s.wan_reap_timeout, "server.wan_reap_timeout"),
     )
 
 
@@ -95,6 +100,8 @@ async def _resolve(addrs: list[str], want: int, rpc: RPCServer) -> dict[str, Mem
             except NomadicError as exc:
                 log.debug("join: %s did not answer: %s", addr, exc)
                 continue
+            if member.region != rpc.member.region:
+                continue  # another region: federated by gossip, never a Raft peer
             if member.raft_addr != rpc.member.raft_addr:
                 found[member.raft_addr] = msgspec.structs.replace(member, leader=False)
         if len(found) >= want:

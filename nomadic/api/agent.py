@@ -33,6 +33,17 @@ class Agent:
     def members(self) -> ServerMembers:
         return self._c.query("/v1/agent/members", ServerMembers)
 
+    def join(self, addresses: list[str]) -> tuple[int, str]:
+        """Federate the agent's server with the servers at ``addresses`` (``PUT
+        /v1/agent/join``): how many were joined, and the errors of the others."""
+        resp = self._c.request("PUT", "/v1/agent/join", params={"address": addresses})
+        body = resp.json()
+        return int(body.get("num_joined", 0)), str(body.get("error", ""))
+
+    def force_leave(self, node: str) -> None:
+        """Mark the server ``node`` (its member name) left (``PUT /v1/agent/force-leave``)."""
+        self._c.request("PUT", "/v1/agent/force-leave", params={"node": node})
+
     def health(self) -> dict[str, Any]:
         return self._c.query("/v1/agent/health", dict[str, Any])
 

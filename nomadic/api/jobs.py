@@ -75,8 +75,17 @@ class Jobs:
         body = {"Job": job, "Diff": diff}
         return self._c.write("PUT", f"/v1/job/{job.id}/plan", JobPlanResponse, body)
 
-    def deregister(self, job_id: str, *, purge: bool = False) -> JobDeregisterResponse:
-        return self._c.write("DELETE", f"/v1/job/{_p(job_id)}", JobDeregisterResponse, purge=purge)
+    def deregister(
+        self, job_id: str, *, purge: bool = False, global_: bool = False
+    ) -> JobDeregisterResponse:
+        """Stop (or purge) a job; ``global_``: in every region of a multiregion job."""
+        return self._c.write(
+            "DELETE",
+            f"/v1/job/{_p(job_id)}",
+            JobDeregisterResponse,
+            purge=purge,
+            **{"global": global_},
+        )
 
     def allocations(
         self, job_id: str, *, index: int = 0, wait: float | None = None

@@ -14,7 +14,7 @@ import click
 if TYPE_CHECKING:
     from nomadic.api import Client
 
-__all__ = ["api_options", "client_from"]
+__all__ = ["api_options", "client_for_job", "client_from"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,3 +57,14 @@ def client_from(ctx: click.Context) -> Client:
         ctx.meta["nomadic.client"] = found
         ctx.call_on_close(found.close)
     return found
+
+
+def client_for_job(ctx: click.Context, job_region: str, multiregion: bool) -> Client:
+    """The API client for a job command: without ``-region``/``NOMAD_REGION`` the request goes
+    to the job's own region (Nomad's CLI does the same); a multiregion job is left to the
+    server, which sends it to one of its regions."""
+    client = client_from(ctx)
+    explicit = ctx.meta.get("nomadic.region")
+    if not explicit and not multiregion and job_region not in ("", "global"):
+        client.region = job_region
+    return client

@@ -66,9 +66,10 @@ class ServerAPI(Protocol):
         ...
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
-        """Stop (or purge) a job; raises NotFoundError for an unknown job."""
+        """Stop (or purge) a job; ``global_``: in every region of a multiregion job. Raises
+        NotFoundError for an unknown job."""
         ...
 
     async def job_dispatch(self, req: JobDispatchRequest) -> JobDispatchResponse:
@@ -119,7 +120,30 @@ class ServerAPI(Protocol):
         """``/v1/agent/self``'s ``stats.raft``: term, commit and applied index, elections."""
         ...
 
-    def members(self) -> list[ServerMember]: ...
+    def members(self) -> list[ServerMember]:
+        """Every server of every region known to the WAN gossip."""
+        ...
+
+    def raft_members(self) -> list[ServerMember]:
+        """The servers of this region's Raft configuration."""
+        ...
+
+    def regions(self) -> list[str]:
+        """Every region with a known server, sorted."""
+        ...
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        """HTTP addresses of the live servers of ``region`` in random order; raises
+        RegionUnavailableError when none is known alive."""
+        ...
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        """Federate with the servers at ``addresses`` (RPC host:port): (joined, errors)."""
+        ...
+
+    def force_leave(self, name: str) -> bool:
+        """Mark the server named ``name`` left; False when it is not known."""
+        ...
 
     async def snapshot_save(self) -> bytes:
         """The cluster's whole state (Operator.SnapshotSave), taken on the leader."""

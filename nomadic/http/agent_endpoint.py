@@ -103,6 +103,34 @@ async def agent_members(request: web.Request) -> web.Response:
     return json_response(request, body)
 
 
+@routes.put("/v1/agent/join")
+@routes.post("/v1/agent/join")
+async def agent_join(request: web.Request) -> web.Response:
+    """Federate with other servers (``?address=`` once per server, their RPC host:port);
+    Nomad's answer: how many were joined and the errors of the others."""
+    from nomadic.errors import ValidationError
+
+    addresses = request.query.getall("address", [])
+    if not addresses:
+        raise ValidationError("?address is required: the RPC address (host:port) of a server")
+    joined, error = await server_of(request).join(list(addresses))
+    return json_response(request, {"num_joined": joined, "error": error})
+
+
+@routes.put("/v1/agent/force-leave")
+@routes.post("/v1/agent/force-leave")
+async def agent_force_leave(request: web.Request) -> web.Response:
+    """Mark a dead server ``left`` (``?node=<name>``, as ``server members`` shows it)."""
+    from nomadic.errors import NotFoundError, ValidationError
+
+    name = request.query.get("node", "")
+    if not name:
+        raise ValidationError("?node is required: the server's name as server members shows it")
+    if not server_of(request).force_leave(name):
+        raise NotFoundError(f"no server named {name!r} is known; see nomadic server members")
+    return web.Response(status=200)
+
+
 @routes.get("/v1/agent/health")
 async def agent_health(request: web.Request) -> web.Response:
     server, client = _roles(request)

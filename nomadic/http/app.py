@@ -3,7 +3,8 @@
 Each resource's handlers live in their own module (``jobs``, ``allocations``, ``evaluations``,
 ``nodes``, ``status``, ``agent_endpoint``, ``client_fs``, ``client_alloc``); this module wires
 them together with the error middleware. Blocking queries, query parameters and response
-headers are in :mod:`nomadic.http.query`; error mapping in :mod:`nomadic.http.errors`.
+headers are in :mod:`nomadic.http.query`; error mapping in :mod:`nomadic.http.errors`;
+requests for another region are proxied there by :mod:`nomadic.http.region`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from nomadic.http.agent import ClientAPI, ServerAPI
 from nomadic.http.errors import error_middleware
 from nomadic.http.metrics import TELEMETRY, Telemetry, metrics_middleware
 from nomadic.http.query import AGENT_INFO, CLIENT, SERVER
+from nomadic.http.region import region_middleware
 
 __all__ = ["build_app"]
 
@@ -49,7 +51,8 @@ def build_app(
 ) -> web.Application:
     """The ``/v1`` application; either role may be ``None`` (its endpoints then answer 501)."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware], client_max_size=32 * 1024 * 1024
+        middlewares=[metrics_middleware, error_middleware, region_middleware],
+        client_max_size=32 * 1024 * 1024,
     )
     app[TELEMETRY] = telemetry or Telemetry()
     app[SERVER] = server

@@ -4,6 +4,7 @@ Nomad's servers forward client requests to the node running the allocation over 
 agent that knows the allocation (it has the server role) but does not run it proxies the HTTP
 request to the node's advertised ``HTTPAddr``, streaming the answer back (logs may follow).
 A forwarded request carries ``X-Nomadic-Forwarded`` so it is forwarded at most once.
+:func:`proxy` also carries requests to another region (``nomadic.http.region``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from aiohttp import web
 
 from nomadic.http.query import CLIENT, SERVER
 
-__all__ = ["FORWARDED", "forwardable", "remote_node_address"]
+__all__ = ["FORWARDED", "ProxyConnectError", "forwardable", "proxy", "remote_node_address"]
 
 FORWARDED = "X-Nomadic-Forwarded"
 IDLE_END = 1.0  # seconds of silence after which a finished allocation's proxied stream ends
+_SENT_HEADERS = ("Content-Type", "X-Nomad-Token")  # of the caller's request, passed on
 _PASSED_HEADERS = ("Content-Type", "X-Nomad-Index", "X-Nomad-KnownLeader", "X-Nomad-LastContact")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,10 +61,22 @@ async def _copy(
         await resp.write(chunk)
 
 
-async def _proxy(
-    request: web.Request, base: str, done: Callable[[], bool] | None = None
+class ProxyConnectError(Exception):
+    """The upstream agent could not be reached; nothing was sent back to the caller yet."""
+
+
+async def proxy(
+    request: web.Request,
+    base: str,
+    *,
+    marker: str = FORWARDED,
+    done: Callable[[], bool] | None = None,
+    connect_timeout: float = 10.0,
 ) -> web.StreamResponse:
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
+    """Send ``request`` to the agent at ``base`` (marked with the ``marker`` header) and stream
+    its answer back; ProxyConnectError when it cannot be reached (the caller may try another).
+    """
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout)
     resp: web.StreamResponse | None = None
     try:
         async with (
@@ -70,8 +84,11 @@ async def _proxy(
             session.request(
                 request.method,
                 base + request.path_qs,
-                headers={FORWARDED: "1"},
-                data=await request.read() if request.can_read_body else None,
+                headers={
+                    marker: "1",
+                    **{h: request.headers[h] for h in _SENT_HEADERS if h in request.headers},
+                },
+                data=await request.read() if request.body_exists else None,
             ) as upstream,
         ):
             headers = {h: upstream.headers[h] for h in _PASSED_HEADERS if h in upstream.headers}
@@ -80,12 +97,19 @@ async def _proxy(
             await _copy(upstream, resp, done)
             await resp.write_eof()
             return resp
-    except (aiohttp.ClientError, ConnectionError) as exc:
+    except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
         if resp is not None:  # the stream broke midway: the reader sees it end
             return resp
-        return web.Response(
-            status=500, text=f"cannot reach the allocation's node at {base}: {exc}\n"
-        )
+        raise ProxyConnectError(f"{base}: {exc or type(exc).__name__}") from None
+
+
+async def _proxy(
+    request: web.Request, base: str, done: Callable[[], bool] | None = None
+) -> web.StreamResponse:
+    try:
+        return await proxy(request, base, done=done)
+    except ProxyConnectError as exc:
+        return web.Response(status=500, text=f"cannot reach the allocation's node at {exc}\n")
 
 
 def forwardable(

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from nomadic.errors import NotFoundError, ValidationError
 from nomadic.http.query import Query, blocking, flag, json_response, read_json, server_of
+from nomadic.http.region import region_for_job
 from nomadic.state.interfaces import StateSnapshot
 from nomadic.structs import Job, JobListStub, canonicalize, from_builtins, validate
 from nomadic.structs.canonicalize import format_warnings, warnings
@@ -66,10 +67,20 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 async def _register(request: web.Request, url_id: str | None) -> web.Response:
-    req = _decode_register(await read_json(request))
+    body = await read_json(request)
+    req = _decode_register(body)
     if url_id is not None and req.job.id != url_id:
         raise ValidationError(f"job ID {req.job.id!r} does not match the URL's {url_id!r}")
-    resp = await server_of(request).job_register(
+    server = server_of(request)
+    multi = req.job.multiregion
+    _, req.job.region = region_for_job(
+        req.job.region,
+        [r.name for r in multi.regions] if multi is not None else [],
+        query_region=request.query.get("region", ""),
+        api_region=str(body.get("Region") or ""),
+        agent_region=server.region,
+    )
+    resp = await server.job_register(
         req.job, enforce_index=req.enforce_index, job_modify_index=req.job_modify_index
     )
     resp.warnings = resp.warnings or format_warnings(warnings(req.job))
@@ -112,7 +123,10 @@ async def plan_job(request: web.Request) -> web.Response:
 async def deregister_job(request: web.Request) -> web.Response:
     query = Query.of(request)
     resp = await server_of(request).job_deregister(
-        query.namespace, request.match_info["job_id"], purge=flag(request, "purge")
+        query.namespace,
+        request.match_info["job_id"],
+        purge=flag(request, "purge"),
+        global_=flag(request, "global"),
     )
     return json_response(request, resp, index=resp.index)
 

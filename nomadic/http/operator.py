@@ -28,7 +28,7 @@ async def raft_configuration(request: web.Request) -> web.Response:
             "Voter": True,
             "RaftProtocol": m.tags.get("raft_vsn", "3"),
         }
-        for m in server.members()
+        for m in server.raft_members()
     ]
     index = server.snapshot().latest_index()
     return json_response(request, {"Index": index, "Servers": servers}, index=index)

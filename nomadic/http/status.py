@@ -27,4 +27,4 @@ async def peers(request: web.Request) -> web.Response:
 
 @routes.get("/v1/regions")
 async def regions(request: web.Request) -> web.Response:
-    return json_response(request, sorted({server_of(request).region}))
+    return json_response(request, server_of(request).regions())

@@ -23,6 +23,8 @@ from .tls import RPCTLS
 from .wire import (
     FORWARDED_HEADER,
     GRPC_OPTIONS,
+    REGION_FORWARDED_HEADER,
+    REGION_HEADER,
     AllocsReply,
     Empty,
     GetClientAllocsRequest,
@@ -35,12 +37,21 @@ from .wire import (
     path,
 )
 
-__all__ = ["GrpcServerRPC", "RPCPool", "RPCUnavailableError"]
+__all__ = ["GrpcServerRPC", "RPCPool", "RPCUnavailableError", "rpc_addresses"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 15.0
+
+
+def rpc_addresses(addrs: list[str]) -> list[str]:
+    """Nomad lets join and server addresses omit the port: the RPC default, 4647, applies."""
+    out = []
+    for addr in addrs:
+        host, sep, port = addr.rpartition(":")
+        out.append(addr if sep and port.isdigit() and not host.endswith(":") else f"{addr}:4647")
+    return out
 
 
 class RPCUnavailableError(NomadicError):
@@ -54,8 +65,11 @@ class RPCPool:
         self.tls = tls
         self._channels: dict[str, grpc.aio.Channel] = {}
 
-    def _channel(self, addr: str) -> grpc.aio.Channel:
-        channel = self._channels.get(addr)
+    def _channel(self, addr: str, peer_region: str = "") -> grpc.aio.Channel:
+        """The channel to ``addr``; with TLS, ``peer_region`` is the region whose server name
+        its certificate must carry (this agent's own when empty)."""
+        key = f"{addr}/{peer_region}" if self.tls is not None and peer_region else addr
+        channel = self._channels.get(key)
         if channel is None:
             if self.tls is None:
                 channel = grpc.aio.insecure_channel(addr, options=GRPC_OPTIONS)
@@ -63,9 +77,9 @@ class RPCPool:
                 channel = grpc.aio.secure_channel(
                     addr,
                     self.tls.channel_credentials(),
-                    options=GRPC_OPTIONS + self.tls.channel_options(),
+                    options=GRPC_OPTIONS + self.tls.channel_options(peer_region),
                 )
-            self._channels[addr] = channel
+            self._channels[key] = channel
         return channel
 
     async def call_raw(
@@ -76,9 +90,21 @@ class RPCPool:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         forwarded: bool = False,
+        region: str = "",
+        region_forwarded: bool = False,
+        peer_region: str = "",
     ) -> Reply:
-        stub = self._channel(addr).unary_unary(path(method))
-        metadata = ((FORWARDED_HEADER, "1"),) if forwarded else None
+        """One call; ``region``: the region it is for (a server of another region forwards
+        it there); ``peer_region``: the region of the server at ``addr``, when known."""
+        stub = self._channel(addr, peer_region).unary_unary(path(method))
+        headers = []
+        if region:
+            headers.append((REGION_HEADER, region))
+        if forwarded:
+            headers.append((FORWARDED_HEADER, "1"))
+        if region_forwarded:
+            headers.append((REGION_FORWARDED_HEADER, "1"))
+        metadata = tuple(headers) or None
         try:
             data = await stub(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
@@ -96,10 +122,18 @@ class RPCPool:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         forwarded: bool = False,
+        region: str = "",
+        peer_region: str = "",
     ) -> T:
         """Call ``method`` on ``addr``; raises the server's error as our own error type."""
         result = await self.call_raw(
-            addr, method, to_msgpack(body), timeout=timeout, forwarded=forwarded
+            addr,
+            method,
+            to_msgpack(body),
+            timeout=timeout,
+            forwarded=forwarded,
+            region=region,
+            peer_region=peer_region,
         )
         if result.error_kind:
             raise decode_error(result)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import grpc  # type: ignore[import-untyped]
 import msgspec
 
-from nomadic.errors import NoLeaderError, NomadicError
+from nomadic.errors import NoLeaderError, NomadicError, RegionUnavailableError
 from nomadic.structs import Node, Plan, PlanResult, SchedulerConfiguration
 from nomadic.structs.codec import to_msgpack
 from nomadic.structs.deployment import (
@@ -44,9 +44,12 @@ from nomadic.structs.requests import (
 from nomadic.telemetry import default_sink
 
 from .client import RPCPool, RPCUnavailableError
+from .gossip import Gossip, GossipConfig
 from .wire import (
     FORWARDED_HEADER,
     GRPC_OPTIONS,
+    REGION_FORWARDED_HEADER,
+    REGION_HEADER,
     AllocsReply,
     AllocStopRequest,
     Empty,
@@ -55,6 +58,7 @@ from .wire import (
     EvalDequeueRequest,
     EvalUpdateWire,
     GetClientAllocsRequest,
+    GossipMessage,
     IndexReply,
     JobDeregisterRequest,
     MemberInfo,
@@ -106,12 +110,23 @@ class RPCServer:
     ``Status.Member`` to learn Raft addresses before the Raft cluster can form.
     """
 
-    def __init__(self, bind: str, port: int, member: MemberInfo, pool: RPCPool) -> None:
+    def __init__(
+        self,
+        bind: str,
+        port: int,
+        member: MemberInfo,
+        pool: RPCPool,
+        gossip: GossipConfig | None = None,
+    ) -> None:
         self.bind = bind
         self.port = port
         self.member = member
         self.pool = pool
         self.server: Server | None = None
+        # every server of every region (WAN gossip); started by the agent
+        self.gossip = Gossip(member, pool, gossip)
+        self.gossip.is_leader = self._leads
+        self.gossip.on_learn = self._learn_gossiped
         # Raft address -> RPC address of every server we know, filled by joins.
         self.rpc_by_raft: dict[str, str] = {member.raft_addr: member.rpc_addr}
         self.name_by_raft: dict[str, str] = {member.raft_addr: member.name}
@@ -153,6 +168,7 @@ class RPCServer:
             "Status.Member": _Method(Empty, self._status_member, write=False),
             "Status.Leader": _Method(Empty, self._status_leader, write=False),
             "Status.Peers": _Method(Empty, self._status_peers, write=False),
+            "Status.Gossip": _Method(GossipMessage, self._status_gossip, write=False),
         }
 
     def attach(self, server: Server) -> None:
@@ -162,6 +178,17 @@ class RPCServer:
         server.remote_leader = self.remote_scheduling_leader
         server.rpc_by_raft = self.rpc_by_raft
         server.name_by_raft = self.name_by_raft
+        server.gossip = self.gossip
+        server.cross_region = self.region_rpc
+
+    async def region_rpc(
+        self, region: str, method: str, body: Any, reply: type[T], *, timeout: float = 15.0
+    ) -> T:
+        """Call ``method`` in ``region``: here when it is ours (a follower forwards writes to
+        the leader as usual), else on a live server there (RegionUnavailableError if none)."""
+        if region in ("", self.member.region):
+            return await self.pool.call(self.member.rpc_addr, method, body, reply, timeout=timeout)
+        return await self.gossip.region_call(region, method, body, reply, timeout=timeout)
 
     async def forward_write(self, method: str, body: Any, reply: type[T]) -> T:
         """Call ``method`` on the leader (a follower's HTTP write); NoLeaderError if none."""
@@ -213,7 +240,9 @@ class RPCServer:
         method = self._methods[name]
 
         async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-            forwarded = any(k == FORWARDED_HEADER for k, _ in context.invocation_metadata() or ())
+            headers = dict(context.invocation_metadata() or ())
+            forwarded = FORWARDED_HEADER in headers
+            region = headers.get(REGION_HEADER, "")
             start = time.monotonic()
             labels = {"method": name}
             # Nomad counts writes as requests and reads as queries
@@ -221,6 +250,8 @@ class RPCServer:
                 "nomad.nomad.rpc.request" if method.write else "nomad.nomad.rpc.query", 1, labels
             )
             try:
+                if region and region != self.member.region:
+                    return await self._forward_region(region, name, request, headers)
                 if method.write and not forwarded and not self._leads():
                     return await self._forward(name, request)
                 if method.write and not self._leads():
@@ -244,10 +275,13 @@ class RPCServer:
     def _leads(self) -> bool:
         return self.server is not None and self.server.is_leader()
 
-    def learn(self, member: MemberInfo) -> None:
-        """Remember another server's addresses and name (from a join or the peer file)."""
+    def learn(self, member: MemberInfo, *, dial: bool = True) -> None:
+        """Remember another server's addresses and name (from a join or the peer file); with
+        ``dial`` the gossip also contacts it, so a Raft peer is in the member table."""
         self.rpc_by_raft[member.raft_addr] = member.rpc_addr
         self.name_by_raft[member.raft_addr] = member.name
+        if dial and member.rpc_addr != self.member.rpc_addr:
+            self.gossip.add_join(member.rpc_addr)
 
     def leader_rpc_addr(self) -> str:
         """The leader's RPC address as far as this server knows, "" when unknown."""
@@ -270,6 +304,24 @@ class RPCServer:
         if reply.error_kind:
             raise decode_error(reply)
         return msgspec.msgpack.encode(reply)
+
+    async def _forward_region(
+        self, region: str, name: str, request: bytes, headers: dict[str, Any]
+    ) -> bytes:
+        if REGION_FORWARDED_HEADER in headers:  # forwarded once already: never loop
+            raise RegionUnavailableError(
+                f'No path to region "{region}": the request reached region '
+                f'"{self.member.region}" instead'
+            )
+        reply = await self.gossip.region_call_raw(region, name, request)
+        if reply.error_kind:
+            raise decode_error(reply)
+        return msgspec.msgpack.encode(reply)
+
+    def _learn_gossiped(self, member: MemberInfo) -> None:
+        """Same-region servers gossip told us of: their Raft -> RPC address, for forwarding."""
+        if member.region == self.member.region and member.raft_addr:
+            self.learn(member, dial=False)
 
     def _require(self) -> Server:
         if self.server is None:
@@ -413,6 +465,9 @@ class RPCServer:
 
     async def _status_leader(self, _req: Empty) -> str:
         return self.leader_rpc_addr()
+
+    async def _status_gossip(self, req: GossipMessage) -> GossipMessage:
+        return self.gossip.receive(req)
 
     async def _status_peers(self, _req: Empty) -> list[str]:
         server = self._require()

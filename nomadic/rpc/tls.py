@@ -3,7 +3,8 @@
 As in Nomad, every agent holds a certificate signed by the cluster's CA; servers require and
 verify the caller's certificate, callers verify the server's against the CA. Addresses are
 IPs, so callers check the server's certificate for Nomad's role name ``server.<region>.nomad``
-(what ``nomad tls cert create -server`` puts in its SANs) rather than the dialled address.
+(what ``nomad tls cert create -server`` puts in its SANs) rather than the dialled address; the
+region is the one dialled when the caller knows it (a federated server), else its own.
 """
 
 from __future__ import annotations
@@ -56,5 +57,8 @@ class RPCTLS:
             root_certificates=self.ca, private_key=self.key, certificate_chain=self.cert
         )
 
-    def channel_options(self) -> tuple[tuple[str, str], ...]:
-        return (("grpc.ssl_target_name_override", self.server_name),)
+    def channel_options(self, region: str = "") -> tuple[tuple[str, str], ...]:
+        """Check the server's certificate for ``server.<region>.nomad``: the region dialled
+        when known (cross-region calls), else this agent's own."""
+        name = f"server.{region}.nomad" if region else self.server_name
+        return (("grpc.ssl_target_name_override", name),)

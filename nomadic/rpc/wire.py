@@ -19,6 +19,8 @@ from nomadic.structs.codec import Base
 __all__ = [
     "FORWARDED_HEADER",
     "GRPC_OPTIONS",
+    "REGION_FORWARDED_HEADER",
+    "REGION_HEADER",
     "AllocStopRequest",
     "AllocsReply",
     "Empty",
@@ -27,6 +29,8 @@ __all__ = [
     "EvalDequeueRequest",
     "EvalUpdateWire",
     "GetClientAllocsRequest",
+    "GossipEntry",
+    "GossipMessage",
     "IndexReply",
     "JobDeregisterRequest",
     "MemberInfo",
@@ -45,10 +49,17 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 GRPC_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    # a server that comes back (restart, healed partition) is dialled again within seconds,
+    # not after gRPC's default backoff of up to two minutes
+    ("grpc.max_reconnect_backoff_ms", 5000),
 )
 
 # Set on a request a follower forwards to the leader; a server never forwards it again.
 FORWARDED_HEADER = "nomadic-forwarded"
+# The region a request is for (absent: the receiving server's own); a server of another
+# region forwards it there once, marking it REGION_FORWARDED_HEADER.
+REGION_HEADER = "nomadic-region"
+REGION_FORWARDED_HEADER = "nomadic-region-forwarded"
 
 
 class Empty(Base):
@@ -122,7 +133,12 @@ class IndexReply(Base):
 
 
 class MemberInfo(Base):
-    """Status.Member: who a server is; joins map Raft addresses to RPC addresses with it."""
+    """Status.Member: who a server is; joins map Raft addresses to RPC addresses with it.
+
+    It is also a server's record in the WAN gossip (``nomadic.rpc.membership``): ``status``
+    (alive or left) and ``incarnation`` are owned by the server itself, which bumps the
+    incarnation on every gossip round, so a record that stops advancing marks a failed server.
+    """
 
     name: str = ""
     region: str = ""
@@ -130,6 +146,22 @@ class MemberInfo(Base):
     rpc_addr: str = ""
     raft_addr: str = ""
     leader: bool = False
+    http_addr: str = ""
+    status: str = "alive"
+    incarnation: int = 0
+
+
+class GossipEntry(Base):
+    """One member as the sender knows it; ``age``: seconds since its record last advanced."""
+
+    member: MemberInfo
+    age: float = 0.0
+
+
+class GossipMessage(Base):
+    """Status.Gossip, both ways: the sender's member table (push), the receiver's (pull)."""
+
+    entries: list[GossipEntry] = msgspec.field(default_factory=list)
 
 
 class Reply(msgspec.Struct, omit_defaults=True):
@@ -150,6 +182,7 @@ _KINDS: dict[str, type[errors.NomadicError]] = {
         errors.ValidationError,
         errors.NotFoundError,
         errors.NoLeaderError,
+        errors.RegionUnavailableError,
         errors.RaftError,
         errors.ConfigError,
         errors.UserError,

@@ -74,14 +74,19 @@ from .endpoints import AllocEndpoint, JobEndpoint, NodeEndpoint
 from .endpoints.deployment import DeploymentEndpoint
 from .endpoints.eval import EvalEndpoint
 from .event_broker import EventBroker
+from .federation import FederationAPI
 from .heartbeat import HeartbeatConfig, Heartbeater
 from .leader import LeaderDuties
+from .multiregion_rollout import MultiregionRollout
 from .periodic import PeriodicDispatch
 from .plan_apply import PlanApplier
 from .plan_queue import PlanQueue
 from .worker import SchedulerFactory, SchedulingLeader, Worker, default_scheduler_factory
 
 if TYPE_CHECKING:
+    from nomadic.rpc.gossip import Gossip
+
+    from .federation import CrossRegion
     from .local_rpc import LocalServerRPC
 
 __all__ = ["Server", "ServerConfig"]
@@ -121,6 +126,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
     broker: BrokerConfig = msgspec.field(default_factory=BrokerConfig)
     raft_apply_timeout: float = 10.0
     raft_multiplier: int = 1  # Nomad's: election timeout 1-2 s x this (a cluster only)
+    multiregion_rollout_interval: float = 1.0  # seconds between coordinator rounds
 
     @property
     def raft_addr(self) -> str:
@@ -135,7 +141,7 @@ class ServerConfig(msgspec.Struct, kw_only=True):
         return f"{host}:{self.rpc_port}"
 
 
-class Server(DeploymentAPI):
+class Server(DeploymentAPI, FederationAPI):
     """Implements ``nomadic.http.agent.ServerAPI``."""
 
     def __init__(
@@ -177,6 +183,10 @@ class Server(DeploymentAPI):
         self.workers: list[Worker] = []
         self.rpc_by_raft: dict[str, str] = {}  # Raft address -> RPC address, from joins
         self.name_by_raft: dict[str, str] = {}  # Raft address -> member name, from joins
+        # WAN membership and cross-region calls (set by RPCServer.attach; None: one region)
+        self.gossip: Gossip | None = None
+        self.cross_region: CrossRegion | None = None
+        self.multiregion_rollout = MultiregionRollout(self, config.multiregion_rollout_interval)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._index_event = asyncio.Event()
         self._node_alloc_events: dict[str, asyncio.Event] = {}
@@ -211,6 +221,8 @@ class Server(DeploymentAPI):
         schedulers = list(self.config.enabled_schedulers)
         self.workers = [Worker(self, self._factory, schedulers, i) for i in range(count)]
         self._tasks = [asyncio.ensure_future(w.run()) for w in self.workers]
+        # acts while this server leads the first region of a multiregion job
+        self._tasks.append(asyncio.ensure_future(self.multiregion_rollout.run()))
         log.info("started %d scheduler workers (%s)", count, ", ".join(schedulers))
 
     async def shutdown(self) -> None:
@@ -348,6 +360,18 @@ class Server(DeploymentAPI):
     async def job_register(
         self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
     ) -> JobRegisterResponse:
+        if job.multiregion is not None and job.multiregion.regions:
+            from .multiregion import register_multiregion
+
+            return await register_multiregion(self, job)
+        return await self.job_register_local(
+            job, enforce_index=enforce_index, job_modify_index=job_modify_index
+        )
+
+    async def job_register_local(
+        self, job: Job, *, enforce_index: bool = False, job_modify_index: int = 0
+    ) -> JobRegisterResponse:
+        """Job.Register in this region only (a multiregion job's regional copy lands here)."""
         if not self.is_leader() and self.forwarder is not None:
             req = JobRegisterRequest(
                 job=job, enforce_index=enforce_index, job_modify_index=job_modify_index
@@ -368,8 +392,12 @@ class Server(DeploymentAPI):
         return await plan_job(self.snapshot(), job, diff=diff)
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
+        if global_:
+            from .multiregion import deregister_global
+
+            return await deregister_global(self, namespace, job_id, purge=purge)
         if not self.is_leader() and self.forwarder is not None:
             from nomadic.rpc.wire import JobDeregisterRequest
 
@@ -518,6 +546,9 @@ class Server(DeploymentAPI):
         raft_addr = address if address in self.raft.peers() else by_rpc.get(address, address)
         await self.raft.remove_peer(raft_addr)
         log.info("removed raft peer %s (%s)", raft_addr, address)
+        name = self.name_by_raft.get(raft_addr)
+        if self.gossip is not None and name:
+            self.gossip.force_leave(name)  # as Serf's force-leave: members shows it left
         return raft_addr
 
     def leader_addr(self) -> str:
@@ -534,7 +565,7 @@ class Server(DeploymentAPI):
         own = {self.config.raft_addr: self.config.rpc_advertise}
         return sorted({**self.rpc_by_raft, **own}.get(p, p) for p in self.raft.peers())
 
-    def members(self) -> list[ServerMember]:
+    def raft_members(self) -> list[ServerMember]:
         """Every server of the Raft configuration: alive if connected, and who leads."""
         leader = self.config.raft_addr if self.is_leader() else self.raft.leader()
         found = []

@@ -310,8 +310,6 @@ def warnings(job: Job) -> list[str]:
     """What the job asks for that nomadic keeps but does not act on (register and validate
     return these as Nomad's ``Warnings``, so a user is not silently surprised)."""
     found: list[str] = []
-    if job.multiregion is not None:
-        found.append("multiregion is kept on the job, but nomadic does not deploy across regions")
     for tg in job.task_groups:
         csi = sorted(name for name, v in tg.volumes.items() if v.type == "csi")
         if csi:

@@ -58,8 +58,15 @@ def make_ca(directory: Path, name: str = "nomad-agent-ca") -> CertFiles:
     return _write(directory, name, cert, key)
 
 
-def make_cert(directory: Path, ca: CertFiles, role: str, region: str = "global") -> CertFiles:
-    """A ``server`` or ``client`` certificate: ``<role>.<region>.nomad``, localhost, 127.0.0.1."""
+def make_cert(
+    directory: Path,
+    ca: CertFiles,
+    role: str,
+    region: str = "global",
+    extra_names: tuple[str, ...] = (),
+) -> CertFiles:
+    """A ``server`` or ``client`` certificate: ``<role>.<region>.nomad``, localhost, 127.0.0.1
+    (and ``extra_names``, as ``nomad tls cert create -additional-dnsname`` adds)."""
     ca_cert = x509.load_pem_x509_certificate(Path(ca.cert_file).read_bytes())
     ca_key = serialization.load_pem_private_key(Path(ca.key_file).read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
@@ -71,6 +78,7 @@ def make_cert(directory: Path, ca: CertFiles, role: str, region: str = "global")
             x509.DNSName(common),
             x509.DNSName("localhost"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            *(x509.DNSName(n) for n in extra_names),
         ]
     )
     cert = (

@@ -16,7 +16,7 @@ from nomadic.cli.job.plan_format import (
     format_job_diff,
     plan_exit_code,
 )
-from nomadic.cli.options import api_options, client_from
+from nomadic.cli.options import api_options, client_for_job
 from nomadic.cli.output import CommandError, out
 
 __all__ = ["plan"]
@@ -56,7 +56,8 @@ def plan(
     except CommandError as exc:
         raise CommandError(exc.message, EXIT_ERROR) from None
     try:
-        resp = client_from(ctx).jobs.plan(job, diff=diff)
+        client = client_for_job(ctx, job.region, job.multiregion is not None)
+        resp = client.jobs.plan(job, diff=diff)
     except APIError as exc:
         raise CommandError(f"Error during plan: {exc}", EXIT_ERROR) from None
     if diff and resp.diff is not None:

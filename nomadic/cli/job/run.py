@@ -11,7 +11,7 @@ import click
 
 from nomadic.cli.job.jobfile import load_job
 from nomadic.cli.monitor import monitor_eval
-from nomadic.cli.options import api_options, client_from
+from nomadic.cli.options import api_options, client_for_job
 from nomadic.cli.output import CommandError, format_time, out
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def run(
     if output:
         out.json({"Job": job})
         return
-    client = client_from(ctx)
+    client = client_for_job(ctx, job.region, job.multiregion is not None)
     try:
         resp = client.jobs.register(
             job, enforce_index=check_index is not None, modify_index=check_index or 0
@@ -64,7 +64,7 @@ def run(
         out.line("Job registration successful")
         _next_launch(job)
         return
-    if detach:
+    if detach or job.multiregion is not None:  # Nomad does not monitor multiregion jobs
         out.line("Job registration successful")
         out.line(f"Evaluation ID: {resp.eval_id}")
         return

@@ -141,6 +141,10 @@ def show_job(client: Client, job: Job, verbose: bool = False, all_allocs: bool =
     if job.is_periodic() or job.is_parameterized():
         _children(client, job)
         return
+    if job.multiregion is not None:
+        from nomadic.cli.job.multiregion_status import show_multiregion
+
+        show_multiregion(client, job)
     summary = client.jobs.summary(job.id)
     out.line("\nSummary")
     out.table(

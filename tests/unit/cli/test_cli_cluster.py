@@ -55,6 +55,27 @@ def test_server_members(agent: Agent) -> None:
     ]
 
 
+def test_server_join(agent: Agent) -> None:
+    result = agent.run("server", "join", "10.0.0.9", "10.0.0.10:4700")
+    assert result.exit_code == 0, result.output
+    assert result.output == "Joined 2 servers successfully\n"
+    assert agent.server.joined == ["10.0.0.9", "10.0.0.10:4700"]
+    result = agent.run("server", "join")
+    assert result.exit_code == 2  # an address is required
+
+
+def test_server_force_leave(agent: Agent) -> None:
+    result = agent.run("server", "force-leave", "node2.global")
+    assert (result.exit_code, result.output) == (0, "")
+    result = agent.run("server", "force-leave", "ghost.us")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error force-leaving server ghost.us: Unexpected response code: 404 (no server named "
+        "'ghost.us' is known; see nomadic server members)\n"
+    )
+    assert agent.server.left == ["node2.global", "ghost.us"]
+
+
 def test_operator_raft_remove_peer_errors(agent: Agent) -> None:
     result = agent.run("operator", "raft", "remove-peer")
     assert result.exit_code == 1

@@ -66,6 +66,10 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self.drains: list[Any] = []  # drain strategies set, in order (None: disabled)
+        self.other_regions: dict[str, list[str]] = {}  # region -> HTTP addresses
+        self.joined: list[str] = []
+        self.left: list[str] = []  # servers force-left
+        self.planned: list[str] = []  # job IDs planned here
 
     # -- helpers for tests --------------------------------------------------------------
 
@@ -154,6 +158,7 @@ class FakeServer:
         """The real dry run (the scheduler over this store)."""
         from nomadic.server.endpoints.job_plan import plan_job
 
+        self.planned.append(job.id)
         return await plan_job(self.store.snapshot(), job, diff=diff)
 
     def schedule(self, eval_id: str) -> None:
@@ -239,7 +244,7 @@ class FakeServer:
         )
 
     async def job_deregister(
-        self, namespace: str, job_id: str, *, purge: bool = False
+        self, namespace: str, job_id: str, *, purge: bool = False, global_: bool = False
     ) -> JobDeregisterResponse:
         job = self.store.snapshot().job_by_id(namespace, job_id)
         if job is None:
@@ -331,6 +336,27 @@ class FakeServer:
                 tags={"region": "global", "dc": "dc1", "build": "0.1.0", "leader": "true"},
             )
         ]
+
+    def raft_members(self) -> list[ServerMember]:
+        return self.members()
+
+    def regions(self) -> list[str]:
+        return [self.region, *sorted(self.other_regions)]
+
+    def region_http_addrs(self, region: str) -> list[str]:
+        from nomadic.errors import RegionUnavailableError
+
+        if region not in self.other_regions:
+            raise RegionUnavailableError(f'No path to region "{region}": unknown')
+        return list(self.other_regions[region])
+
+    def force_leave(self, name: str) -> bool:
+        self.left.append(name)
+        return name.endswith(".global")
+
+    async def join(self, addresses: list[str]) -> tuple[int, str]:
+        self.joined.extend(addresses)
+        return len(addresses), ""
 
     async def raft_remove_peer(self, address: str) -> str:
         from nomadic.errors import NotFoundError

@@ -11,7 +11,7 @@ from nomadic.errors import ConfigError
 from nomadic.rpc import RPCPool, RPCServer
 from nomadic.rpc.client import RPCUnavailableError
 from nomadic.rpc.tls import RPCTLS
-from nomadic.rpc.wire import MemberInfo
+from nomadic.rpc.wire import Empty, MemberInfo
 from nomadic.testing.agent_process import free_port
 from nomadic.testing.tls import make_ca, make_cert
 
@@ -56,3 +56,33 @@ def test_missing_or_bad_files_name_the_setting(tmp_path: Path) -> None:
     junk.write_text("hello")
     with pytest.raises(ConfigError, match=r"tls.key_file = '.*junk.pem': not a PEM file"):
         RPCTLS.load(ca.cert_file, ca.cert_file, str(junk), "global")
+
+
+async def test_federated_servers_check_the_dialled_regions_name(tmp_path: Path) -> None:
+    """Cross-region calls check ``server.<that region>.nomad``; a join (region not known yet)
+    checks the joiner's own region name, so the joined server's certificate carries it too."""
+    ca = make_ca(tmp_path)
+    certs = {
+        "eu": make_cert(tmp_path, ca, "server", "eu"),
+        "us": make_cert(tmp_path, ca, "server", "us", extra_names=("server.eu.nomad",)),
+        "ap": make_cert(tmp_path, ca, "server", "ap"),
+    }
+    servers = {}
+    for region, cert in certs.items():
+        tls = RPCTLS.load(ca.cert_file, cert.cert_file, cert.key_file, region)
+        port = free_port()
+        member = MemberInfo(name=f"s1.{region}", region=region, rpc_addr=f"127.0.0.1:{port}")
+        servers[region] = RPCServer("127.0.0.1", port, member, RPCPool(tls))
+        await servers[region].start()
+    eu, us, ap = servers["eu"], servers["us"], servers["ap"]
+    try:
+        assert await eu.gossip.join([us.member.rpc_addr]) == (1, "")
+        assert (await eu.region_rpc("us", "Status.Member", Empty(), MemberInfo)).region == "us"
+        await us.gossip.round()  # us -> eu, checked for server.eu.nomad
+        assert us.gossip.regions() == ["eu", "us"]
+        joined, error = await eu.gossip.join([ap.member.rpc_addr])
+        assert joined == 0 and "UNAVAILABLE" in error  # ap's certificate lacks server.eu.nomad
+    finally:
+        for rpc in servers.values():
+            await rpc.stop()
+            await rpc.pool.close()
