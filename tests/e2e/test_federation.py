@@ -20,13 +20,9 @@ from typing import Any
 import pytest
 
 from nomadic.testing.agent_process import AgentProcess, wait_for
+from nomadic.testing.regions import federated, region_agent
 
 pytestmark = pytest.mark.e2e
-
-GOSSIP = """
-  wan_gossip_interval = "200ms"
-  wan_failure_timeout = "2s"
-"""
 
 JOB = """
 job "%(name)s" {
@@ -73,42 +69,13 @@ class Regions:
     us: AgentProcess
 
 
-def region_agent(root: Path, region: str, join: str = "") -> AgentProcess:
-    agent = AgentProcess(root / region)
-    retry = f'  server_join {{\n    retry_join = ["{join}"]\n  }}\n' if join else ""
-    with agent.config_path.open("a") as f:
-        f.write(
-            f'name = "{region}1"\nregion = "{region}"\ndatacenter = "{region}-1"\n'
-            f"server {{\n{GOSSIP}{retry}}}\n"
-        )
-    return agent
-
-
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     root = tmp_path_factory.mktemp("federation")
     us = region_agent(root, "us")
     eu = region_agent(root, "eu", join=f"127.0.0.1:{us.rpc_port}")  # federated by config
-    both = Regions(eu=eu, us=us)
-    try:
-        us.start(wait_ready=False)
-        eu.start(wait_ready=False)
-        us.wait_ready()
-        eu.wait_ready()
-        for agent in (eu, us):
-            wait_for(
-                lambda a=agent: a.get("/v1/regions") == ["eu", "us"],  # type: ignore[misc]
-                timeout=30,
-                what=f"{agent.workdir.name} to know both regions",
-            )
-        yield both
-    except BaseException:
-        for agent in (eu, us):
-            print(f"--- {agent.workdir.name} ---\n{agent.log_tail(60)}")
-        raise
-    finally:
-        eu.stop()
-        us.stop()
+    with federated(us, eu):
+        yield Regions(eu=eu, us=us)
 
 
 def job_file(agent: AgentProcess, name: str, region: str = "", multiregion: str = "") -> Path:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nomadic.testing.agent_process import AgentProcess, wait_for
+from nomadic.testing.regions import federated, region_agent
 
 pytestmark = pytest.mark.e2e
 
@@ -48,47 +48,18 @@ class Regions:
     us: AgentProcess
 
 
-def region_agent(root: Path, region: str, server_extra: str) -> AgentProcess:
-    agent = AgentProcess(root / region)
-    with agent.config_path.open("a") as f:
-        f.write(
-            f'name = "{region}1"\nregion = "{region}"\ndatacenter = "{region}-1"\n'
-            f'server {{\n  wan_gossip_interval = "200ms"\n  wan_failure_timeout = "2s"\n'
-            f"{server_extra}}}\n"
-        )
-    return agent
-
-
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     root = tmp_path_factory.mktemp("global-objects")
-    eu = region_agent(root, "eu", "")
+    eu = region_agent(root, "eu")
     us = region_agent(
         root,
         "us",
-        f'  authoritative_region = "eu"\n  replication_backoff = "500ms"\n'
-        f'  server_join {{\n    retry_join = ["127.0.0.1:{eu.rpc_port}"]\n  }}\n',
+        join=f"127.0.0.1:{eu.rpc_port}",
+        server_extra='  authoritative_region = "eu"\n  replication_backoff = "500ms"\n',
     )
-    both = Regions(eu=eu, us=us)
-    try:
-        eu.start(wait_ready=False)
-        us.start(wait_ready=False)
-        eu.wait_ready()
-        us.wait_ready()
-        for agent in (eu, us):
-            wait_for(
-                lambda a=agent: a.get("/v1/regions") == ["eu", "us"],  # type: ignore[misc]
-                timeout=30,
-                what=f"{agent.workdir.name} to know both regions",
-            )
-        yield both
-    except BaseException:
-        for agent in (eu, us):
-            print(f"--- {agent.workdir.name} ---\n{agent.log_tail(60)}")
-        raise
-    finally:
-        us.stop()
-        eu.stop()
+    with federated(eu, us):
+        yield Regions(eu=eu, us=us)
 
 
 def names(agent: AgentProcess, path: str) -> list[str]:
