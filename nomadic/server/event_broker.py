@@ -1,10 +1,11 @@
 """The event stream's buffer: the last ``EVENT_BUFFER_SIZE`` Raft indexes' events, in order.
 
 The FSM (on pysyncobj's thread) hands each applied entry to :meth:`EventBroker.on_apply`, which
-builds Nomad's events (``nomadic.state.events``) and appends them under a lock; subscribers on
-the event loop are woken with ``call_soon_threadsafe``. Events hold references to the stored
-(immutable) structs and are JSON-encoded only when a subscriber reads them, once per batch, so
-a server nobody streams from pays almost nothing.
+looks up the stored objects its events are about (``nomadic.state.events.capture``) and
+appends them under a lock; subscribers on the event loop, if there are any, are woken with
+``call_soon_threadsafe``. The :class:`Event` objects are built, and JSON-encoded, only when a
+subscriber reads a batch (once per batch), so a server nobody streams from pays a few lookups
+per entry and never touches the event loop.
 
 ``subscribe(index)`` replays from the first buffered batch with ``Index >= index`` (or the
 oldest one still buffered, as Nomad's ``StartAtClosest``), then follows new ones.
@@ -17,10 +18,10 @@ import json
 import threading
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nomadic.state import entries as e
-from nomadic.state.events import Event, events_for
+from nomadic.state.events import EntryObjects, Event, capture
 from nomadic.state.interfaces import StateSnapshot
 
 __all__ = ["EVENT_BUFFER_SIZE", "EventBatch", "EventBroker", "TopicFilter", "encode_batch"]
@@ -28,11 +29,25 @@ __all__ = ["EVENT_BUFFER_SIZE", "EventBatch", "EventBroker", "TopicFilter", "enc
 EVENT_BUFFER_SIZE = 1024  # Raft indexes with events kept for ``index=`` replay
 
 
-@dataclass
 class EventBatch:
-    index: int
-    events: list[Event]
-    _encoded: list[dict[str, object]] | None = field(default=None, repr=False)
+    """One Raft index's events, built from its :class:`EntryObjects` when first read."""
+
+    __slots__ = ("_encoded", "_events", "_objects", "index")
+
+    def __init__(
+        self, index: int, events: list[Event] | None = None, objects: EntryObjects | None = None
+    ) -> None:
+        self.index = index
+        self._events = events
+        self._objects = objects
+        self._encoded: list[dict[str, object]] | None = None
+
+    @property
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = self._objects.events() if self._objects is not None else []
+            self._objects = None
+        return self._events
 
     def encoded(self) -> list[dict[str, object]]:
         if self._encoded is None:
@@ -63,6 +78,7 @@ class EventBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed = asyncio.Event()
         self._closed = False
+        self._subscribers = 0  # nobody to wake: applying an entry stays off the event loop
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -79,13 +95,14 @@ class EventBroker:
             with self._lock:  # the old events describe a state that no longer exists
                 self._buffer.clear()
             return
-        events = events_for(index, mtype, payload, before, after)
-        if not events:
+        objects = capture(index, mtype, payload, before, after)
+        if objects is None:
             return
         with self._lock:
-            self._buffer.append(EventBatch(index, events))
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake)
+            self._buffer.append(EventBatch(index, objects=objects))
+        loop = self._loop
+        if self._subscribers and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
 
     def close(self) -> None:
         """End every subscription (the agent is stopping); call on the event loop."""
@@ -109,19 +126,23 @@ class EventBroker:
         """Batches from ``index`` on until :meth:`close`; ``None`` after ``heartbeat`` seconds
         of quiet."""
         cursor = index
-        while not self._closed:
-            changed = self._changed
-            batches = self.after(cursor)
-            if batches:
-                for batch in batches:
-                    yield batch
-                cursor = batches[-1].index + 1
-                continue
-            try:
-                async with asyncio.timeout(heartbeat):
-                    await changed.wait()
-            except TimeoutError:
-                yield None
+        self._subscribers += 1  # before the first read: a later append wakes this loop
+        try:
+            while not self._closed:
+                changed = self._changed
+                batches = self.after(cursor)
+                if batches:
+                    for batch in batches:
+                        yield batch
+                    cursor = batches[-1].index + 1
+                    continue
+                try:
+                    async with asyncio.timeout(heartbeat):
+                        await changed.wait()
+                except TimeoutError:
+                    yield None
+        finally:
+            self._subscribers -= 1
 
 
 def encode_batch(batch: EventBatch, flt: TopicFilter) -> bytes | None:

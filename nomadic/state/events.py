@@ -26,7 +26,7 @@ from nomadic.structs import Allocation, Deployment, Evaluation, Job, Node, NodeP
 from . import entries as e
 from .interfaces import StateSnapshot
 
-__all__ = ["TOPICS", "Event", "events_for"]
+__all__ = ["TOPICS", "EntryObjects", "Event", "capture", "events_for"]
 
 TOPICS = ("Job", "Allocation", "Evaluation", "Deployment", "Node", "NodePool")
 
@@ -95,29 +95,84 @@ def _encode(obj: Any) -> Any:
     return to_builtins(obj)
 
 
+class EntryObjects:
+    """The stored objects one entry's events are about, looked up right after it applied.
+
+    Holding these (references to immutable structs, no copies) is all the FSM pays per entry;
+    :meth:`events` builds the :class:`Event` objects when someone reads them.
+    """
+
+    __slots__ = ("allocs", "deployments", "evals", "index", "jobs", "node_pools", "nodes", "type")
+
+    def __init__(
+        self,
+        index: int,
+        etype: str,
+        jobs: list[Job],
+        allocs: list[Allocation],
+        evals: list[Evaluation],
+        nodes: list[Node],
+        deployments: list[Deployment],
+        node_pools: list[NodePool],
+    ) -> None:
+        self.index = index
+        self.type = etype
+        self.jobs = jobs
+        self.allocs = allocs
+        self.evals = evals
+        self.nodes = nodes
+        self.deployments = deployments
+        self.node_pools = node_pools
+
+    def events(self) -> list[Event]:
+        index, etype = self.index, self.type
+        out: list[Event] = []
+        for job in self.jobs:
+            out.append(Event("Job", etype, job.id, job.namespace, index, job))
+        for alloc in self.allocs:
+            keys = tuple(k for k in (alloc.job_id, alloc.deployment_id) if k)
+            out.append(Event("Allocation", etype, alloc.id, alloc.namespace, index, alloc, keys))
+        for ev in self.evals:
+            keys = tuple(k for k in (ev.job_id, ev.deployment_id) if k)
+            out.append(Event("Evaluation", etype, ev.id, ev.namespace, index, ev, keys))
+        for node in self.nodes:
+            out.append(Event("Node", etype, node.id, "", index, node))
+        for d in self.deployments:
+            out.append(Event("Deployment", etype, d.id, d.namespace, index, d, (d.job_id,)))
+        for pool in self.node_pools:
+            out.append(Event("NodePool", etype, pool.name, "", index, pool))
+        return out
+
+
+def capture(
+    index: int, mtype: e.MessageType, payload: object, before: StateSnapshot, after: StateSnapshot
+) -> EntryObjects | None:
+    """What one applied entry's events are about; None when it has none (barriers, snapshot
+    restores, entries that changed nothing an event reports)."""
+    etype = _TYPES.get(mtype)
+    if etype is None:
+        return None
+    objs = EntryObjects(
+        index,
+        etype,
+        list(_jobs(payload, before, after)),
+        list(_allocs(payload, after)),
+        list(_evals(payload, after)),
+        list(_nodes(payload, before, after)),
+        list(_deployments(payload, after)),
+        list(_node_pools(payload, before, after)),
+    )
+    if objs.jobs or objs.allocs or objs.evals or objs.nodes or objs.deployments or objs.node_pools:
+        return objs
+    return None
+
+
 def events_for(
     index: int, mtype: e.MessageType, payload: object, before: StateSnapshot, after: StateSnapshot
 ) -> list[Event]:
     """The events of one applied entry (none for barriers and snapshot restores)."""
-    etype = _TYPES.get(mtype)
-    if etype is None:
-        return []
-    out: list[Event] = []
-    for job in _jobs(payload, before, after):
-        out.append(Event("Job", etype, job.id, job.namespace, index, job))
-    for alloc in _allocs(payload, after):
-        keys = tuple(k for k in (alloc.job_id, getattr(alloc, "deployment_id", "")) if k)
-        out.append(Event("Allocation", etype, alloc.id, alloc.namespace, index, alloc, keys))
-    for ev in _evals(payload, after):
-        keys = tuple(k for k in (ev.job_id, ev.deployment_id) if k)
-        out.append(Event("Evaluation", etype, ev.id, ev.namespace, index, ev, keys))
-    for node in _nodes(payload, before, after):
-        out.append(Event("Node", etype, node.id, "", index, node))
-    for d in _deployments(payload, after):
-        out.append(Event("Deployment", etype, d.id, d.namespace, index, d, (d.job_id,)))
-    for pool in _node_pools(payload, before, after):
-        out.append(Event("NodePool", etype, pool.name, "", index, pool))
-    return out
+    objs = capture(index, mtype, payload, before, after)
+    return objs.events() if objs is not None else []
 
 
 def _deployments(payload: object, after: StateSnapshot) -> Iterable[Deployment]:

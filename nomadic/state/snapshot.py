@@ -205,8 +205,16 @@ class Snapshot:
         return self._t.nodes.get(node_id)
 
     def nodes(self, prefix: str = "") -> list[Node]:
-        found = [n for nid, n in self._t.nodes.items() if nid.startswith(prefix)]
-        return sorted(found, key=lambda n: n.id)
+        table = self._t.nodes
+        if not prefix:
+            # every scheduler eval reads all nodes: sort each version of the table once
+            global _ALL_NODES
+            cached = _ALL_NODES
+            if cached is None or cached[0] is not table:
+                cached = _ALL_NODES = (table, sorted(table.values(), key=_node_id))
+            return list(cached[1])
+        found = [n for nid, n in table.items() if nid.startswith(prefix)]
+        return sorted(found, key=_node_id)
 
     def draining_nodes(self) -> list[Node]:
         """Nodes with a drain strategy, by ID (the drainer's pass runs per state change: at
@@ -267,6 +275,14 @@ class Snapshot:
         found = [o for i in ids if (o := get(i)) is not None]
         found.sort(key=_ORDER)
         return found
+
+
+# The nodes table (an immutable map, so identity is version) and its nodes sorted by ID.
+_ALL_NODES: tuple[immutables.Map[str, Node], list[Node]] | None = None
+
+
+def _node_id(node: Node) -> str:
+    return node.id
 
 
 # (index, key) -> (the ID set, its IDs in (create_index, ID) order). An allocation's

@@ -387,6 +387,12 @@ def _with_event(events: list[NodeEvent], event: NodeEvent | None, index: int) ->
     return [*events, _replace(event, create_index=index)][-MAX_NODE_EVENTS:]
 
 
+def _resolve(table: immutables.Map[str, Any], ids: immutables.Map[str, bool]) -> Iterable[Any]:
+    """The stored objects of an index's IDs, lazily and in no particular order."""
+    get = table.get
+    return (o for i in ids if (o := get(i)) is not None)
+
+
 class _TxnContext:
     def __init__(self, store: StateStore, index: int) -> None:
         self._store = store
@@ -615,9 +621,12 @@ class _Txn:
         if old is not None and old.node_id != alloc.node_id:
             self.index_remove("allocs_by_node", old.node_id, alloc.id)
             self.alloc_nodes.add(old.node_id)
-        self.index_add("allocs_by_job", key, alloc.id)
-        self.index_add("allocs_by_node", alloc.node_id, alloc.id)
-        self.index_add("allocs_by_eval", alloc.eval_id, alloc.id)
+        if old is None:
+            self.index_add("allocs_by_job", key, alloc.id)
+        if old is None or old.node_id != alloc.node_id:
+            self.index_add("allocs_by_node", alloc.node_id, alloc.id)
+        if old is None or old.eval_id != alloc.eval_id:
+            self.index_add("allocs_by_eval", alloc.eval_id, alloc.id)
         summary = self.get("job_summary", key)
         if summary is not None:
             owned = key in self._own_summaries
@@ -625,17 +634,23 @@ class _Txn:
             if new is not None and not owned:
                 self.put("job_summary", key, new)
                 self._own_summaries.add(key)
-        self._touched_jobs.add(key)
+        # The job's status reads only whether its allocations are terminal: a change that
+        # keeps this one live (pending -> running) or terminal cannot move it.
+        if old is None or old.terminal() != alloc.terminal():
+            self._touched_jobs.add(key)
 
     def fix_job_statuses(self) -> None:
         """Re-derive the status of every job this write touched (Nomad's setJobStatuses)."""
         self.flush_indexes()
-        tables = Tables(**self.maps)
-        view = Snapshot(tables)
+        allocs, evals = self.maps["allocs"], self.maps["evals"]
         for key in self._touched_jobs:
             job: Job | None = self.get("jobs", key)
             if job is None:
                 continue
-            status = summaries.job_status(job, view.allocs_by_job(*key), view.evals_by_job(*key))
+            status = summaries.job_status(
+                job,
+                _resolve(allocs, self.maps["allocs_by_job"].get(key, _EMPTY)),
+                _resolve(evals, self.maps["evals_by_job"].get(key, _EMPTY)),
+            )
             if status != job.status:
                 self.put_job(key, _replace(job, status=status, modify_index=self.index))

@@ -8,6 +8,8 @@ status (``updateSummaryWithAlloc``), with ``Queued`` taken from the latest evalu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from nomadic.structs import Allocation, Evaluation, Job, JobSummary, JobSummaryCounts
@@ -149,14 +151,21 @@ def _bump(counts: JobSummaryCounts, client_status: str, delta: int) -> None:
     setattr(counts, field, max(value, 0))
 
 
-def job_status(job: Job, allocs: list[Allocation], evals: list[Evaluation]) -> str:
-    """Nomad's getJobStatus: running while any alloc runs, pending while any eval is open."""
+def job_status(job: Job, allocs: Iterable[Allocation], evals: Iterable[Evaluation]) -> str:
+    """Nomad's getJobStatus: running while any alloc runs, pending while any eval is open.
+
+    Order does not matter: the walk stops at the first live allocation (or open evaluation), so
+    a running job's status costs one lookup however many allocations it has.
+    """
     if job.type == JOB_TYPE_SYSTEM or job.is_parameterized() or job.is_periodic():
         return JOB_STATUS_DEAD if job.stop else JOB_STATUS_RUNNING
-    if any(not a.terminal() for a in allocs):
-        return JOB_STATUS_RUNNING
-    if any(not e.terminal() for e in evals):
-        return JOB_STATUS_PENDING
-    if allocs or evals:
-        return JOB_STATUS_DEAD
-    return JOB_STATUS_PENDING
+    seen = False
+    for a in allocs:
+        if not a.terminal():
+            return JOB_STATUS_RUNNING
+        seen = True
+    for e in evals:
+        if not e.terminal():
+            return JOB_STATUS_PENDING
+        seen = True
+    return JOB_STATUS_DEAD if seen else JOB_STATUS_PENDING

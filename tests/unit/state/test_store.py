@@ -159,3 +159,23 @@ def test_snapshot_implements_every_state_snapshot_method() -> None:
         wanted = {n for n in vars(proto) if not n.startswith("_")}
         missing = {n for n in wanted if not callable(getattr(Snapshot, n, None))}
         assert not missing, f"{proto.__name__}: {missing}"
+
+
+def test_the_sorted_node_list_follows_every_write_to_the_nodes_table() -> None:
+    store = StateStore()
+    store.upsert_node(1, node("n2"))
+    store.upsert_node(2, node("n1"))
+    first = store.snapshot()
+    assert [n.id for n in first.nodes()] == ["n1", "n2"]
+    first.nodes().clear()  # a caller's list is its own
+    assert [n.id for n in first.nodes()] == ["n1", "n2"]
+    store.upsert_node(3, node("n0"))
+    store.update_node_status(4, "n2", "down", 5)
+    latest = store.snapshot()
+    assert [(n.id, n.status) for n in latest.nodes()] == [
+        ("n0", "ready"),
+        ("n1", "ready"),
+        ("n2", "down"),
+    ]
+    assert [n.id for n in first.nodes()] == ["n1", "n2"]  # an older snapshot keeps its view
+    assert [n.id for n in latest.nodes("n1")] == ["n1"]

@@ -103,3 +103,40 @@ def test_buffer_is_bounded_and_index_replays_from_closest() -> None:
     line = encode_batch(broker.after(5)[0], TopicFilter(parse_topics(["Node"])))
     assert line is not None and line.endswith(b"\n") and b'"Index": 5' in line
     assert encode_batch(broker.after(5)[0], TopicFilter(parse_topics(["Job"]))) is None
+
+
+def test_a_batch_read_later_shows_the_state_at_its_own_index() -> None:
+    from nomadic.state.entries import AllocClientUpdate, ApplyPlanResults
+    from nomadic.structs import AllocUpdate
+    from nomadic.testing.factories import mock_alloc
+
+    fsm, broker = _fsm_with_events()
+    alloc = mock_alloc()
+    fsm.apply(1, encode_entry(ApplyPlanResults(allocs_updated=[alloc]), "p1"))
+    for index, status in ((2, "running"), (3, "complete")):
+        update = AllocClientUpdate(allocs=[AllocUpdate(id=alloc.id, client_status=status)])
+        fsm.apply(index, encode_entry(update, f"u{index}"))
+    # nobody read the batches while they were applied: they are built now
+    seen = [
+        (b.index, b.encoded()[0]["Payload"]["Allocation"]["ClientStatus"]) for b in broker.after(2)
+    ]
+    assert seen == [(2, "running"), (3, "complete")]
+
+
+async def test_a_late_subscriber_replays_the_buffer_then_follows_new_entries() -> None:
+    import asyncio
+
+    fsm, broker = _fsm_with_events()
+    broker.start(asyncio.get_running_loop())
+    fsm.apply(1, encode_entry(NodeRegister(node=mock_node()), "n1"))  # no subscriber yet
+    stream = broker.subscribe(0, heartbeat=5.0)
+    first = await anext(stream)
+    assert first is not None and first.index == 1
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # let the subscriber park on its wake-up
+    # applied from another thread, as pysyncobj does
+    await asyncio.to_thread(fsm.apply, 2, encode_entry(NodeRegister(node=mock_node()), "n2"))
+    async with asyncio.timeout(5):
+        second = await waiting
+    assert second is not None and second.index == 2
+    await stream.aclose()
