@@ -26,6 +26,7 @@ from nomadic.agent.config import AgentConfig, parse_duration
 from nomadic.errors import ConfigError
 from nomadic.structs import ClientHostVolumeConfig
 from nomadic.telemetry import CollectionLoop, default_sink
+from nomadic.tlsutil import HTTPTLS
 
 log = logging.getLogger("nomadic.agent")
 
@@ -40,10 +41,18 @@ class Agent:
         self._runner: web.AppRunner | None = None
         self._tmp_data_dir: str | None = None
         self._stopping = asyncio.Event()
+        self._http_tls: HTTPTLS | None = None
         interval = parse_duration(
             config.telemetry.collection_interval, "telemetry.collection_interval"
         )
         self.collection = CollectionLoop(default_sink, interval)
+
+    @property
+    def http_addr(self) -> str:
+        """The advertised HTTP address: ``host:port``, or ``https://host:port`` when the API
+        speaks TLS (so proxying agents know the scheme)."""
+        addr = f"{self.config.advertise_addr}:{self.config.ports.http}"
+        return f"https://{addr}" if self.config.tls.http else addr
 
     @property
     def data_dir(self) -> str:
@@ -51,6 +60,10 @@ class Agent:
 
     async def start(self) -> None:
         cfg = self.config
+        if cfg.tls.http:  # before anything starts: a bad file is a config error, not a crash
+            self._http_tls = HTTPTLS.load(
+                cfg.tls.ca_file, cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.verify_https_client
+            )
         if not cfg.data_dir:
             if not cfg.dev_mode:
                 raise ConfigError("data_dir is required unless running with -dev")
@@ -64,7 +77,10 @@ class Agent:
         await self._start_http()
         log.info(
             "agent started",
-            extra={"version": __version__, "http": f"{cfg.bind_addr}:{cfg.ports.http}"},
+            extra={
+                "version": __version__,
+                "http": ("https://" if cfg.tls.http else "") + f"{cfg.bind_addr}:{cfg.ports.http}",
+            },
         )
 
     async def _start_server(self) -> None:
@@ -92,7 +108,7 @@ class Agent:
             datacenter=cfg.datacenter,
             rpc_addr=f"{cfg.advertise_addr}:{cfg.ports.rpc}",
             raft_addr=raft_addr,
-            http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",
+            http_addr=self.http_addr,
         )
         self.rpc = RPCServer(
             cfg.bind_addr, cfg.ports.rpc, member, RPCPool(self._rpc_tls()), gossip_config(cfg)
@@ -163,7 +179,7 @@ class Agent:
                 },
                 plugin_configs=cfg.plugins,
                 advertise_addr=cfg.advertise_addr,
-                http_addr=f"{cfg.advertise_addr}:{cfg.ports.http}",
+                http_addr=self.http_addr,
                 dev_mode=cfg.dev_mode,
             ),
             rpc,
@@ -174,11 +190,6 @@ class Agent:
     def _rpc_tls(self) -> Any:
         """The agent's gRPC TLS material (``tls { rpc = true ... }``), or None."""
         tls = self.config.tls
-        if tls.http:
-            raise ConfigError(
-                "tls.http = true: HTTPS for the HTTP API is not supported yet; put a TLS "
-                "proxy in front of it, or remove the setting (tls.rpc works)"
-            )
         if not tls.rpc:
             return None
         from nomadic.rpc.tls import RPCTLS
@@ -205,14 +216,23 @@ class Agent:
 
     async def _start_http(self) -> None:
         from nomadic.http import build_app
+        from nomadic.http.forward import PROXY_TLS
         from nomadic.http.metrics import Telemetry
 
         cfg = self.config
         telemetry = Telemetry(default_sink, prometheus_metrics=cfg.telemetry.prometheus_metrics)
         app = build_app(self.server, self.client, self.info(), telemetry)
+        tls = self._http_tls
+        app[PROXY_TLS] = tls.proxy_tls() if tls is not None else None
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, cfg.bind_addr, cfg.ports.http, reuse_address=True)
+        site = web.TCPSite(
+            self._runner,
+            cfg.bind_addr,
+            cfg.ports.http,
+            reuse_address=True,
+            ssl_context=tls.server_context() if tls is not None else None,
+        )
         await site.start()
 
     def info(self) -> dict[str, Any]:

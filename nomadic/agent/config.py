@@ -6,7 +6,7 @@ A config file is HCL (or JSON) with Nomad's top-level keys: ``data_dir``, ``bind
 failover_heartbeat_ttl raft_multiplier wan_gossip_interval wan_failure_timeout
 wan_reap_timeout authoritative_region replication_backoff server_join { retry_join } }``,
 ``client { enabled servers node_class node_pool meta max_kill_timeout host_volume "<name>" { path
-read_only } }``, ``tls { rpc ca_file cert_file key_file }``,
+read_only } }``, ``tls { rpc http ca_file cert_file key_file verify_https_client }``,
 ``telemetry { prometheus_metrics collection_interval publish_allocation_metrics
 publish_node_metrics disable_hostname }`` and
 ``plugin "<driver>" { config { ... } }``.
@@ -75,13 +75,15 @@ class ClientSection:
 
 @dataclass
 class TLSSection:
-    """Nomad's ``tls`` block; nomadic encrypts gRPC between agents (``rpc``), not yet HTTP."""
+    """Nomad's ``tls`` block: mutual TLS for gRPC between agents (``rpc``), HTTPS for the
+    HTTP API (``http``; client certificates required only with ``verify_https_client``)."""
 
     http: bool = False
     rpc: bool = False
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    verify_https_client: bool = False  # Nomad's default for HTTP
     verify_server_hostname: bool = True  # always on: servers must carry server.<region>.nomad
 
 

@@ -11,5 +11,6 @@ pulls in httpx and msgspec only, so commands start fast.
 from __future__ import annotations
 
 from nomadic.api.client import DEFAULT_ADDRESS, APIError, Client, QueryMeta
+from nomadic.api.tls import TLSConfig
 
-__all__ = ["DEFAULT_ADDRESS", "APIError", "Client", "QueryMeta"]
+__all__ = ["DEFAULT_ADDRESS", "APIError", "Client", "QueryMeta", "TLSConfig"]

@@ -1,6 +1,11 @@
 """The HTTP transport of the API client: address, region, token, blocking queries, errors.
 
     APIError            any failed call: ``status`` is the HTTP status (0: agent unreachable)
+    ValueError          (from the constructor) TLS files that cannot be used
+
+An ``https://`` address is checked against the CA in :class:`TLSConfig` (``NOMAD_CACERT``
+etc., see ``nomadic.api.tls``); a connection that fails the way a TLS mismatch does says
+which setting to change.
 
 Reads record the response's ``X-Nomad-Index`` etc. in :attr:`Client.last_meta`, which a caller
 passes back as ``index=`` to block until something changes (Nomad's blocking queries).
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import msgspec
 
+from nomadic.api.tls import TLSConfig, hint
 from nomadic.structs import from_builtins, to_builtins
 
 if TYPE_CHECKING:
@@ -71,6 +77,7 @@ class Client:
         token: str | None = None,
         namespace: str | None = None,
         timeout: float = 30.0,
+        tls: TLSConfig | None = None,
     ) -> None:
         self.address = (address or os.environ.get("NOMAD_ADDR") or DEFAULT_ADDRESS).rstrip("/")
         if "://" not in self.address:
@@ -82,8 +89,14 @@ class Client:
             namespace if namespace is not None else os.environ.get("NOMAD_NAMESPACE", "")
         )
         self.timeout = timeout
+        self.tls = tls if tls is not None else TLSConfig.from_env()
         headers = {"X-Nomad-Token": self.token} if self.token else {}
-        self._http = httpx.Client(base_url=self.address, headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.address,
+            headers=headers,
+            timeout=timeout,
+            verify=self.tls.ssl_context(),
+        )
         self.last_meta = QueryMeta()
 
     # -- resources (imported lazily: each is small, but the CLI only needs one or two) ----
@@ -194,6 +207,7 @@ class Client:
                 params=self._params(params),
                 content=content,
                 timeout=timeout or self.timeout,
+                extensions=self.tls.extensions(),
             )
         except httpx.HTTPError as exc:
             raise self._unreachable(method, path, exc) from None
@@ -207,11 +221,11 @@ class Client:
         return resp
 
     def _unreachable(self, method: str, path: str, exc: Exception) -> APIError:
-        return APIError(
-            0,
-            f"{method} {self.address}{path}: {exc or type(exc).__name__}; is a nomadic agent "
-            "running there? Set NOMAD_ADDR or -address to reach it",
+        error = str(exc) or type(exc).__name__
+        advice = hint(self.address, error, self.tls) or (
+            "is a nomadic agent running there? Set NOMAD_ADDR or -address to reach it"
         )
+        return APIError(0, f"{method} {self.address}{path}: {error}; {advice}")
 
     def query(
         self,
@@ -242,7 +256,11 @@ class Client:
         timeout = httpx.Timeout(self.timeout, read=None)
         try:
             with self._http.stream(
-                "GET", path, params=self._params(params), timeout=timeout
+                "GET",
+                path,
+                params=self._params(params),
+                timeout=timeout,
+                extensions=self.tls.extensions(),
             ) as resp:
                 if resp.status_code >= 400:
                     raise APIError(resp.status_code, resp.read().decode(errors="replace"))

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "operator": ("nomadic.cli.operator:operator", "Provides cluster-level tools for operators"),
     "server": ("nomadic.cli.server:server", "Interact with servers"),
     "status": ("nomadic.cli.status:status", "Display the status output for a resource"),
+    "tls": ("nomadic.cli.tls:tls", "Generate TLS certificates for agents and the CLI"),
     "version": ("nomadic.cli.version:version", "Prints the nomadic version"),
     # Nomad's top-level aliases
     "init": ("nomadic.cli.job.init:init", "Alias for job init"),

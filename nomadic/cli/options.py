@@ -2,7 +2,9 @@
 
 ``-address`` (``NOMAD_ADDR``, default ``http://127.0.0.1:4646``), ``-region`` (``NOMAD_REGION``),
 ``-namespace`` (``NOMAD_NAMESPACE``) and ``-token`` (``NOMAD_TOKEN``), as Nomad's CLI accepts
-them on every command.
+them on every command, and the TLS flags: ``-ca-cert`` (``NOMAD_CACERT``), ``-client-cert``
+(``NOMAD_CLIENT_CERT``), ``-client-key`` (``NOMAD_CLIENT_KEY``), ``-tls-server-name``
+(``NOMAD_TLS_SERVER_NAME``) and ``-tls-skip-verify`` (``NOMAD_SKIP_VERIFY``).
 """
 
 from __future__ import annotations
@@ -21,14 +23,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def api_options(fn: F) -> F:
-    """Add ``-address``, ``-region``, ``-namespace`` and ``-token`` to a command (values land
-    in ``ctx.meta``)."""
+    """Add ``-address``, ``-region``, ``-namespace``, ``-token`` and the TLS flags to a command
+    (values land in ``ctx.meta``)."""
 
-    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    def remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
         if value is not None:
             ctx.meta[f"nomadic.{param.name}"] = value
 
+    fn = click.option(
+        "--tls-skip-verify",
+        envvar="NOMAD_SKIP_VERIFY",
+        is_flag=True,
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=remember,
+        help="Do not verify the agent's TLS certificate; not recommended (NOMAD_SKIP_VERIFY).",
+    )(fn)
     for name, env, help_text in (
+        ("tls-server-name", "NOMAD_TLS_SERVER_NAME", "Name to check the agent's certificate for."),
+        ("client-key", "NOMAD_CLIENT_KEY", "Key of -client-cert (NOMAD_CLIENT_KEY)."),
+        ("client-cert", "NOMAD_CLIENT_CERT", "Client certificate for the agent (PEM)."),
+        ("ca-cert", "NOMAD_CACERT", "CA certificate (PEM) to verify the agent's certificate."),
         ("token", "NOMAD_TOKEN", "The secret token for the API (NOMAD_TOKEN)."),
         ("region", "NOMAD_REGION", "The region to send the request to (NOMAD_REGION)."),
         ("namespace", "NOMAD_NAMESPACE", "The target namespace (NOMAD_NAMESPACE)."),
@@ -48,16 +64,28 @@ def api_options(fn: F) -> F:
 
 def client_from(ctx: click.Context) -> Client:
     """The API client for this invocation (created once, closed when the command ends)."""
-    from nomadic.api import Client
+    from nomadic.api import Client, TLSConfig
+    from nomadic.cli.output import CommandError
 
     found: Client | None = ctx.meta.get("nomadic.client")
     if found is None:
-        found = Client(
-            ctx.meta.get("nomadic.address"),
-            region=ctx.meta.get("nomadic.region"),
-            token=ctx.meta.get("nomadic.token"),
-            namespace=ctx.meta.get("nomadic.namespace"),
-        )
+        meta = ctx.meta
+        try:
+            found = Client(
+                meta.get("nomadic.address"),
+                region=meta.get("nomadic.region"),
+                token=meta.get("nomadic.token"),
+                namespace=meta.get("nomadic.namespace"),
+                tls=TLSConfig(
+                    ca_cert=meta.get("nomadic.ca_cert", ""),
+                    client_cert=meta.get("nomadic.client_cert", ""),
+                    client_key=meta.get("nomadic.client_key", ""),
+                    tls_server_name=meta.get("nomadic.tls_server_name", ""),
+                    insecure=bool(meta.get("nomadic.tls_skip_verify")),
+                ),
+            )
+        except ValueError as exc:
+            raise CommandError(f"Error initializing client: {exc}") from None
         ctx.meta["nomadic.client"] = found
         ctx.call_on_close(found.close)
     return found

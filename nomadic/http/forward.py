@@ -5,21 +5,34 @@ agent that knows the allocation (it has the server role) but does not run it pro
 request to the node's advertised ``HTTPAddr``, streaming the answer back (logs may follow).
 A forwarded request carries ``X-Nomadic-Forwarded`` so it is forwarded at most once.
 :func:`proxy` also carries requests to another region (``nomadic.http.region``).
+An agent whose API speaks https advertises ``https://host:port``; such targets are dialled
+with this agent's own CA and certificate (:data:`PROXY_TLS`, see ``nomadic.tlsutil``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
 from nomadic.http.query import CLIENT, SERVER
+from nomadic.tlsutil import ProxyTLS
 
-__all__ = ["FORWARDED", "ProxyConnectError", "forwardable", "proxy", "remote_node_address"]
+__all__ = [
+    "FORWARDED",
+    "PROXY_TLS",
+    "ProxyConnectError",
+    "forwardable",
+    "proxy",
+    "remote_node_address",
+]
 
+#: The agent's TLS material for dialling https agents (None: it has no ``tls { http }``).
+PROXY_TLS: web.AppKey[ProxyTLS | None] = web.AppKey("proxy_tls")
 FORWARDED = "X-Nomadic-Forwarded"
 IDLE_END = 1.0  # seconds of silence after which a finished allocation's proxied stream ends
 _SENT_HEADERS = ("Content-Type", "X-Nomad-Token")  # of the caller's request, passed on
@@ -72,10 +85,14 @@ async def proxy(
     marker: str = FORWARDED,
     done: Callable[[], bool] | None = None,
     connect_timeout: float = 10.0,
+    region: str = "",
 ) -> web.StreamResponse:
     """Send ``request`` to the agent at ``base`` (marked with the ``marker`` header) and stream
     its answer back; ProxyConnectError when it cannot be reached (the caller may try another).
+    An https ``base`` is checked against this agent's CA; with ``region`` (a server of that
+    region) its certificate must also name ``server.<region>.nomad``.
     """
+    ssl_ctx, server_hostname = _tls_for(request, base, region)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout)
     resp: web.StreamResponse | None = None
     try:
@@ -89,6 +106,8 @@ async def proxy(
                     **{h: request.headers[h] for h in _SENT_HEADERS if h in request.headers},
                 },
                 data=await request.read() if request.body_exists else None,
+                ssl=ssl_ctx,
+                server_hostname=server_hostname,
             ) as upstream,
         ):
             headers = {h: upstream.headers[h] for h in _PASSED_HEADERS if h in upstream.headers}
@@ -101,6 +120,17 @@ async def proxy(
         if resp is not None:  # the stream broke midway: the reader sees it end
             return resp
         raise ProxyConnectError(f"{base}: {exc or type(exc).__name__}") from None
+
+
+def _tls_for(
+    request: web.Request, base: str, region: str
+) -> tuple[ssl.SSLContext | bool, str | None]:
+    tls = request.app.get(PROXY_TLS)
+    if not base.startswith("https://") or tls is None:
+        return True, None  # http, or https without our own CA: the system's trust store
+    if region:
+        return tls.region_ctx, f"server.{region}.nomad"
+    return tls.node_ctx, None
 
 
 async def _proxy(

@@ -121,7 +121,11 @@ async def _forward(request: web.Request, server: ServerAPI, region: str) -> web.
         default_sink.incr_counter("nomad.nomad.rpc.cross-region", 1, {"region": region})
         try:
             return await proxy(
-                request, base, marker=REGION_FORWARDED, connect_timeout=CONNECT_TIMEOUT
+                request,
+                base,
+                marker=REGION_FORWARDED,
+                connect_timeout=CONNECT_TIMEOUT,
+                region=region,
             )
         except ProxyConnectError as exc:
             errors.append(str(exc))

@@ -10,11 +10,10 @@ region is the one dialled when the caller knows it (a federated server), else it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc  # type: ignore[import-untyped]
 
-from nomadic.errors import ConfigError
+from nomadic.tlsutil import read_pem_files
 
 __all__ = ["RPCTLS"]
 
@@ -29,17 +28,10 @@ class RPCTLS:
     @classmethod
     def load(cls, ca_file: str, cert_file: str, key_file: str, region: str) -> RPCTLS:
         """Read the PEM files; a missing or unreadable one is a ConfigError naming it."""
-        files = {"tls.ca_file": ca_file, "tls.cert_file": cert_file, "tls.key_file": key_file}
-        data: dict[str, bytes] = {}
-        for key, path in files.items():
-            if not path:
-                raise ConfigError(f"{key} is required when tls {{ rpc = true }}")
-            try:
-                data[key] = Path(path).read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"{key} = {path!r}: cannot read it: {exc.strerror}") from None
-            if b"-----BEGIN" not in data[key]:
-                raise ConfigError(f"{key} = {path!r}: not a PEM file")
+        data = read_pem_files(
+            {"tls.ca_file": ca_file, "tls.cert_file": cert_file, "tls.key_file": key_file},
+            "tls { rpc = true }",
+        )
         return cls(
             ca=data["tls.ca_file"],
             cert=data["tls.cert_file"],

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -59,7 +60,10 @@ class AgentProcess:
         extra_config: str = "",
         command: Sequence[str] = (sys.executable, "-m", "nomadic"),
         env: dict[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: the agent serves HTTPS (its config sets ``tls { http = true }``);
+        :meth:`request` and :meth:`get` trust the agent with this context."""
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.command = list(command)
@@ -67,7 +71,9 @@ class AgentProcess:
         self.http_port = free_port()
         self.rpc_port = free_port()
         self.raft_port = free_port()
-        self.address = f"http://127.0.0.1:{self.http_port}"
+        self.ssl_context = ssl_context
+        scheme = "https" if ssl_context is not None else "http"
+        self.address = f"{scheme}://127.0.0.1:{self.http_port}"
         self.config_path = workdir / "agent.hcl"
         self.log_path = workdir / "agent.log"
         self.data_dir = workdir / "data"
@@ -119,7 +125,7 @@ class AgentProcess:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.address + path, data=data, method=method)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
@@ -131,13 +137,19 @@ class AgentProcess:
         return json.loads(body)
 
     def cli(
-        self, *args: str, timeout: float = 120.0, check: bool = False
+        self,
+        *args: str,
+        timeout: float = 120.0,
+        check: bool = False,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run ``nomadic <args>`` against this agent; ``env`` adds to (or overrides) its
+        environment."""
         result = subprocess.run(
             [*self.command, *args],
             capture_output=True,
             text=True,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             cwd=self.workdir,
             timeout=timeout,
         )

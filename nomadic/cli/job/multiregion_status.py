@@ -34,7 +34,7 @@ def show_multiregion(client: Client, job: Job) -> None:
         return
     rows: list[tuple[object, ...]] = []
     for spec in job.multiregion.regions:
-        regional = Client(client.address, region=spec.name, token=client.token)
+        regional = Client(client.address, region=spec.name, token=client.token, tls=client.tls)
         try:
             copy = regional.jobs.info(job.id)
             summary = regional.jobs.summary(job.id)

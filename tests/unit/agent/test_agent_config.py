@@ -125,13 +125,18 @@ def test_num_schedulers_and_tls_blocks_are_read(tmp_path: Path) -> None:
     [
         ("server {\n  enabled = true\n  num_schedulers = -1\n}\n", "num_schedulers = -1: must"),
         ("server {\n  raft_multiplier = 11\n}\n", "raft_multiplier = 11: must be 1 to 10"),
-        ("tls {\n  http = true\n}\n", "tls.http = true: HTTPS for the HTTP API is not supported"),
+        ("tls {\n  http = true\n}\n", "tls.ca_file is required when tls { http = true }"),
+        (
+            'tls {\n  http = true\n  ca_file = "/nonexistent/ca.pem"\n'
+            '  cert_file = "/nonexistent/c.pem"\n  key_file = "/nonexistent/k.pem"\n}\n',
+            "tls.ca_file = '/nonexistent/ca.pem': cannot read it: No such file",
+        ),
         (
             'tls {\n  rpc = true\n  ca_file = "/nonexistent/ca.pem"\n}\n',
             "tls.ca_file = '/nonexistent/ca.pem': cannot read it",
         ),
     ],
-    ids=["negative-schedulers", "raft-multiplier", "tls-http", "missing-ca"],
+    ids=["negative-schedulers", "raft-multiplier", "https-no-ca", "https-missing-ca", "missing-ca"],
 )
 async def test_bad_server_and_tls_settings_refuse_to_start(
     tmp_path: Path, section: str, message: str
@@ -149,3 +154,39 @@ async def test_bad_server_and_tls_settings_refuse_to_start(
             await agent.start()
     finally:
         await agent.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("swap", "message"),
+    [
+        ("key", "cannot use them together"),
+        ("cert", ": not a PEM file"),
+    ],
+    ids=["key-of-another-cert", "cert-not-pem"],
+)
+async def test_unusable_https_files_name_the_setting(
+    tmp_path: Path, swap: str, message: str
+) -> None:
+    from nomadic.testing.tls import make_ca, make_cert
+
+    ca = make_ca(tmp_path)
+    server, other = make_cert(tmp_path, ca, "server"), make_cert(tmp_path, ca, "client")
+    cert_file, key_file = server.cert_file, server.key_file
+    if swap == "key":
+        key_file = other.key_file
+    else:
+        cert_file = str(tmp_path / "agent.hcl")
+    path = tmp_path / "agent.hcl"
+    path.write_text(
+        f'data_dir = "{tmp_path}"\nbind_addr = "127.0.0.1"\n'
+        f'tls {{\n  http = true\n  ca_file = "{ca.cert_file}"\n  cert_file = "{cert_file}"\n'
+        f'  key_file = "{key_file}"\n}}\n'
+    )
+    agent = Agent(load_file(str(path)))
+    try:
+        with pytest.raises(ConfigError) as err:
+            await agent.start()
+    finally:
+        await agent.shutdown()
+    assert f"tls.cert_file = {cert_file!r}" in str(err.value)
+    assert message in str(err.value)

@@ -138,5 +138,11 @@ def test_cli_and_api_import_without_the_server_stack() -> None:
 def test_public_surface() -> None:
     import nomadic.api
 
-    assert sorted(nomadic.api.__all__) == ["APIError", "Client", "DEFAULT_ADDRESS", "QueryMeta"]
+    assert sorted(nomadic.api.__all__) == [
+        "APIError",
+        "Client",
+        "DEFAULT_ADDRESS",
+        "QueryMeta",
+        "TLSConfig",
+    ]
     assert str(APIError(404, "job not found\n")) == "Unexpected response code: 404 (job not found)"

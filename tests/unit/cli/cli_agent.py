@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import sys
 import threading
 from collections.abc import Iterator
@@ -49,7 +50,8 @@ def scrub(text: str) -> str:
     return TIMESTAMP.sub("<time>", text)
 
 
-def serve_agent(tmp_path: Path) -> Iterator[Agent]:
+def serve_agent(tmp_path: Path, ssl_context: ssl.SSLContext | None = None) -> Iterator[Agent]:
+    """Serve the app on a free port; over HTTPS with ``ssl_context``."""
     server, client = FakeServer(), FakeClient(tmp_path / "allocs")
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -58,7 +60,7 @@ def serve_agent(tmp_path: Path) -> Iterator[Agent]:
     async def start() -> None:
         runner = web.AppRunner(build_app(server, client, {"name": "node1"}))
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
         holder["runner"] = runner
         holder["port"] = runner.addresses[0][1]
@@ -72,7 +74,8 @@ def serve_agent(tmp_path: Path) -> Iterator[Agent]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert started.wait(10), "the test HTTP server did not start"
-    yield Agent(server, client, f"http://127.0.0.1:{holder['port']}")
+    scheme = "https" if ssl_context is not None else "http"
+    yield Agent(server, client, f"{scheme}://127.0.0.1:{holder['port']}")
     runner = holder["runner"]
     assert isinstance(runner, web.AppRunner)
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
