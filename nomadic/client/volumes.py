@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nomadic.plugin import Capabilities, MountConfig
 from nomadic.structs import Allocation, Node, Task
+from nomadic.structs.funcs import alloc_suffix
 
 __all__ = ["VolumeError", "task_mounts"]
 
@@ -31,7 +32,7 @@ def task_mounts(
         )
     tg = alloc.job.lookup_task_group(alloc.task_group) if alloc.job else None
     volumes = tg.volumes if tg else {}
-    suffix = alloc.name[alloc.name.rfind("[") :] if alloc.name.endswith("]") else ""
+    suffix = alloc_suffix(alloc.name)
     mounts = []
     for mount in task.volume_mounts:
         request = volumes.get(mount.volume)

@@ -284,7 +284,8 @@ class BinPackIterator:
             dimension = DIMENSION_DISK
         elif ports and _collides(ports, usage.ports):
             dimension = DIMENSION_PORT_COLLISION
-        option.preempted_allocs = list(evicted or [])
+        if evicted:  # a fresh option's list is empty: only a retry after evictions sets it
+            option.preempted_allocs = list(evicted)
         if dimension:
             freed = self._preempt(option, tasks, shared, evicted or []) if self.evict else None
             if freed is None:

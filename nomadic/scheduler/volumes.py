@@ -12,18 +12,13 @@ from __future__ import annotations
 from typing import Final
 
 from nomadic.structs import Node, VolumeRequest
+from nomadic.structs.funcs import alloc_suffix
 
 from .context import EvalContext
 
 __all__ = ["FILTER_HOST_VOLUMES", "HostVolumeChecker", "escapes_class"]
 
 FILTER_HOST_VOLUMES: Final = "missing compatible host volumes"
-
-
-def _alloc_suffix(alloc_name: str) -> str:
-    """``web.api[3]`` -> ``[3]`` (Nomad's AllocSuffix)."""
-    start = alloc_name.rfind("[")
-    return alloc_name[start:] if start >= 0 and alloc_name.endswith("]") else ""
 
 
 def escapes_class(volumes: dict[str, VolumeRequest]) -> bool:
@@ -41,7 +36,7 @@ class HostVolumeChecker:
         for req in volumes.values():
             if req.type != "host":
                 continue
-            source = req.source + _alloc_suffix(alloc_name) if req.per_alloc else req.source
+            source = req.source + alloc_suffix(alloc_name) if req.per_alloc else req.source
             self.wanted[source] = self.wanted.get(source, True) and req.read_only
 
     def feasible(self, node: Node) -> bool:

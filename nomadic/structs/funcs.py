@@ -23,6 +23,7 @@ from .node import Node
 __all__ = [
     "BINPACK_MAX_FIT_SCORE",
     "NodeAllocsUsage",
+    "alloc_suffix",
     "allocs_fit",
     "compute_free_percentage",
     "compute_node_class",
@@ -196,6 +197,12 @@ def score_fit_spread(node: Node, util: tuple[int, int, int]) -> float:
     free_cpu, free_mem = compute_free_percentage(node, util)
     score = (math.pow(10.0, free_cpu) + math.pow(10.0, free_mem)) - 2.0
     return min(max(score, 0.0), BINPACK_MAX_FIT_SCORE)
+
+
+def alloc_suffix(alloc_name: str) -> str:
+    """``web.api[3]`` -> ``[3]`` (Nomad's AllocSuffix; per_alloc volume sources end in it)."""
+    start = alloc_name.rfind("[")
+    return alloc_name[start:] if start >= 0 and alloc_name.endswith("]") else ""
 
 
 def compute_node_class(node: Node) -> str:
